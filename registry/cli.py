@@ -1,0 +1,121 @@
+"""The command line: thin click wrappers that hand plain arguments to `registry.commands`.
+
+Each command's implementation is imported only when that command runs, so `validate`
+(the pre-commit hook, run on every commit) never pays for httpx, the server or git.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+import click
+
+FORMATS_VALIDATE = click.Choice(["text", "json", "github"])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="model-template-registry", prog_name="template-registry")
+def cli() -> None:
+    """Manage model templates as YAML files in git: validate, plan, sync."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--root", type=click.Path(file_okay=False), default=None,
+              help="Registry root (default: the git top level, else the current folder).")
+@click.option("--format", "fmt", type=FORMATS_VALIDATE, default="text", show_default=True)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the validation cache.")
+def validate(paths: tuple[str, ...], root: str | None, fmt: str, no_cache: bool) -> int:
+    """Validate template files (all of them, or PATHS as pre-commit passes them)."""
+    from registry.commands.validate import validate as run
+
+    return run(list(paths), root=root, fmt=fmt, use_cache=not no_cache)
+
+
+@cli.command()
+def schema() -> int:
+    """Print the JSON Schema of a template file (for editors and other tools)."""
+    from registry.commands.schema import print_schema
+
+    return print_schema()
+
+
+@cli.command()
+@click.argument("name")
+@click.option("--account", "account_id", required=True, help="The account that owns it.")
+@click.option("--endpoint-type", type=click.Choice(["SYNC", "ASYNC", "STREAMING", "BATCH"]),
+              default="SYNC", show_default=True)
+@click.option("--model-type", default="GENERIC", show_default=True,
+              type=click.Choice(["COMPLETION", "CHAT_COMPLETION", "AGENT", "EMBEDDING",
+                                 "RERANKING", "GENERIC"]))
+@click.option("--gpu-type", default=None, help="A GPU type, e.g. nvidia-tesla-t4 (default: CPU).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
+              help="File to write (default: templates/<account>/<name>.yaml).")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def new(name: str, account_id: str, endpoint_type: str, model_type: str, gpu_type: str | None,
+        output: str | None, root: str | None, force: bool) -> int:
+    """Write a valid starter template named NAME."""
+    from registry.commands.new import new_template
+
+    return new_template(name, account_id=account_id, endpoint_type=endpoint_type,
+                        model_type=model_type, gpu_type=gpu_type, output=output, root=root,
+                        force=force)
+
+
+@cli.command("list")
+@click.option("--ref", default=None, help="List the templates of this git commit instead.")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def list_(ref: str | None, root: str | None, fmt: str) -> int:
+    """List the registry's templates (working tree, or commit REF)."""
+    from registry.commands.list import list_templates
+
+    return list_templates(ref=ref, root=root, fmt=fmt)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int,
+              help="Port; 0 picks a free one (printed).")
+@click.option("--db", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file (default: in memory).")
+@click.option("--api-key", envvar="TEMPLATE_REGISTRY_SERVE_API_KEY", default=None,
+              help="The key clients must send in x-api-key.")
+@click.option("--account", "accounts", multiple=True,
+              help="Account the key may act in (repeat); default: any.")
+@click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0)
+@click.option("--fault-rate", type=click.FloatRange(0.0, 1.0), default=0.0)
+@click.option("--fault-seed", type=int, default=0)
+@click.option("--insecure", is_flag=True, help="Start without an API key (local play only).")
+def serve(host: str, port: int, db: str | None, api_key: str | None,
+          accounts: tuple[str, ...], latency_ms: float, fault_rate: float, fault_seed: int,
+          insecure: bool) -> int:
+    """Run a local model-templates API (for the demo, tests and your own CI)."""
+    from registry.server.main import serve as run
+
+    return run(host=host, port=port, db=db, api_key=api_key, accounts=list(accounts),
+               latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
+               insecure=insecure)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI and return its exit code (0 ok, 1 findings or failures, 2 usage)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        result = cli.main(args=args, prog_name="template-registry", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return int(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except click.Abort:
+        click.echo("Aborted.", err=True)
+        return 1
+    return int(result) if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

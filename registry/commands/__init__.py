@@ -1,0 +1,1 @@
+"""One module per command: plain functions the CLI calls with plain arguments."""

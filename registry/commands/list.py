@@ -1,0 +1,70 @@
+"""`template-registry list`: the registry's templates, from the working tree or a commit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from registry.config import ConfigError, load_config
+
+
+def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str = "text") -> int:
+    """Exit 0 (files that do not load are named on stderr: run validate for details)."""
+    from registry.checks import check_content
+
+    try:
+        config = load_config(root)
+        sources = _sources(config.root, config.templates, ref)
+    except ConfigError as exc:
+        print(f"template-registry: {exc}", file=sys.stderr)
+        return 2
+    rows = []
+    broken = []
+    for path, data in sources:
+        result = check_content(data, path)
+        ident = result.identity
+        if ident is None:
+            broken.append(path)
+            continue
+        from registry.loader import load_document
+
+        doc = load_document(data, path).document
+        body = doc.data if doc is not None else {}
+        rows.append({"account_id": ident.account_id, "name": ident.name,
+                     "endpoint_type": body.get("endpoint_type"),
+                     "model_type": body.get("model_type"), "path": path,
+                     "errors": sum(r[2] == "error" for r in result.rows)})
+    rows.sort(key=lambda r: (r["account_id"], r["name"]))
+    if fmt == "json":
+        print(json.dumps({"templates": rows, "unreadable": broken}, indent=2))
+    else:
+        _print_table(rows)
+    for path in broken:
+        print(f"template-registry: {path}: not listed, it does not load (run validate)",
+              file=sys.stderr)
+    return 0
+
+
+def _sources(root: Path, templates: str, ref: str | None) -> list[tuple[str, bytes]]:
+    if ref is not None:
+        from registry.gitrepo import templates_at
+
+        return [(f.path, f.data) for f in templates_at(root, ref, templates)]
+    from registry.files import discover, read_limited
+
+    folder = root / templates
+    paths = discover(folder, root) if folder.is_dir() else []
+    return [(p, read_limited(root / p)) for p in paths]
+
+
+def _print_table(rows: list[dict[str, object]]) -> None:
+    headers = ("ACCOUNT", "NAME", "ENDPOINT", "MODEL", "PATH")
+    keys = ("account_id", "name", "endpoint_type", "model_type", "path")
+    table = [headers, *[tuple(str(r[k]) + ("  (invalid)" if k == "path" and r["errors"] else "")
+                              for k in keys) for r in rows]]
+    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
+    for row in table:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    print(f"{len(rows)} template(s)")

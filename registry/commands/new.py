@@ -1,0 +1,125 @@
+"""`template-registry new`: write a starter template that passes every rule as written."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from registry.config import Config, ConfigError, load_config
+
+_STATIC = re.compile(r"^[^*?\[]*/")
+
+
+def new_template(name: str, *, account_id: str, endpoint_type: str = "SYNC",
+                 model_type: str = "GENERIC", gpu_type: str | None = None,
+                 output: str | None = None, root: str | None = None, force: bool = False) -> int:
+    """Exit 0 when written, 1 when the name is taken or the file exists, 2 on bad input."""
+    from registry.model import GPU_TYPES
+
+    try:
+        config = load_config(root)
+    except ConfigError as exc:
+        print(f"template-registry: {exc}", file=sys.stderr)
+        return 2
+    if not name.strip() or name != name.strip():
+        print("template-registry: NAME must be non-empty, without surrounding spaces",
+              file=sys.stderr)
+        return 2
+    if gpu_type is not None and gpu_type not in GPU_TYPES:
+        print(f"template-registry: --gpu-type {gpu_type!r} is not one of "
+              f"{', '.join(GPU_TYPES)}", file=sys.stderr)
+        return 2
+    clash = _existing(config, account_id, name)
+    if clash:
+        print(f"template-registry: {name!r} is already defined for account {account_id!r} in "
+              f"{clash}", file=sys.stderr)
+        return 1
+    target = Path(output) if output else default_path(config, account_id, name)
+    if target.exists() and not force:
+        print(f"template-registry: {target} exists (use --force to overwrite)", file=sys.stderr)
+        return 1
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render(name, account_id, endpoint_type, model_type, gpu_type),
+                      encoding="utf-8")
+    print(f"wrote {target}")
+    return 0
+
+
+def default_path(config: Config, account_id: str, name: str) -> Path:
+    """templates/<account>/<slug>.yaml, or the fixed folder of the account's first glob."""
+    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "template"
+    globs = config.accounts.get(account_id)
+    if globs:
+        static = _STATIC.match(globs[0])
+        if static:
+            return config.root / static.group(0) / f"{slug}.yaml"
+    return config.templates_dir / account_id / f"{slug}.yaml"
+
+
+def _existing(config: Config, account_id: str, name: str) -> str | None:
+    from registry.commands.validate import check_files
+    from registry.files import discover
+    from validators.unique_name import normal_key
+
+    if not config.templates_dir.is_dir():
+        return None
+    wanted = normal_key(account_id, name)
+    results = check_files(config.root, discover(config.templates_dir, config.root))
+    for rel, result in results.items():
+        ident = result.identity
+        if ident is not None and normal_key(ident.account_id, ident.name) == wanted:
+            return rel
+    return None
+
+
+def render(name: str, account_id: str, endpoint_type: str, model_type: str,
+           gpu_type: str | None) -> str:
+    """The starter template's YAML; strings are JSON-quoted, which YAML reads verbatim."""
+    q = json.dumps
+    streaming = endpoint_type == "STREAMING"
+    lines = [
+        f"# {name}: created by `template-registry new`; edit, then run `template-registry "
+        "validate`.",
+        f"name: {q(name)}",
+        f"account_id: {q(account_id)}",
+        f"endpoint_type: {endpoint_type}",
+        f"model_type: {model_type}",
+        "vendor_configuration:",
+        "  vendor: LAUNCH",
+        "  bundle_config:",
+        '    registry: "registry.example.com/models"',
+        '    image: "my-model-server"',
+        '    tag: "0.1.0"  # pin a version; moving tags such as latest are flagged',
+        '    command: ["python", "-m", "server", "--port", "5005"]',
+    ]
+    if streaming:
+        lines.append('    streaming_command: ["python", "-m", "server", "--port", "5005", '
+                     '"--stream"]')
+    lines += [
+        '    healthcheck_route: "/healthz"',
+        '    predict_route: "/predict"',
+    ]
+    if streaming:
+        lines.append('    streaming_predict_route: "/stream"')
+    lines += [
+        "  endpoint_config:",
+        "    cpus: 4" if gpu_type else "    cpus: 2",
+        '    memory: "16Gi"' if gpu_type else '    memory: "4Gi"',
+        '    storage: "40Gi"' if gpu_type else '    storage: "10Gi"',
+    ]
+    if gpu_type:
+        lines += ["    gpus: 1", f"    gpu_type: {gpu_type}"]
+    lines += [
+        f"    min_workers: {0 if endpoint_type == 'ASYNC' else 1}",
+        "    max_workers: 2",
+        "    per_worker: 4",
+        "model_request_parameters_schema:",
+        "  parameters:",
+        "    - name: max_tokens",
+        "      type: int",
+        '      description: "Most tokens to generate."',
+        "      required: false",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,81 @@
+"""The registry's root and its `[tool.template-registry]` configuration in pyproject.toml."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+KEYS = ("templates", "base_url", "accounts")
+
+
+class ConfigError(Exception):
+    """A configuration or usage problem: the command stops with exit code 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    templates: str = "templates"
+    base_url: str | None = None
+    accounts: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / self.templates
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above START holding pyproject.toml or .git (else START)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
+            return folder
+    return here
+
+
+def load_config(root: str | Path | None = None) -> Config:
+    """Read the configuration of the registry at ROOT (found from the cwd when None)."""
+    if root is not None:
+        folder = Path(root).resolve()
+        if not folder.is_dir():
+            raise ConfigError(f"--root {root}: no such folder")
+    else:
+        folder = find_root()
+    pyproject = folder / "pyproject.toml"
+    table: dict[str, Any] = {}
+    if pyproject.is_file():
+        try:
+            data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{pyproject}: not valid TOML: {exc}") from None
+        table = data.get("tool", {}).get("template-registry", {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{pyproject}: [tool.template-registry] must be a table")
+    return _parse(folder, table, pyproject)
+
+
+def _parse(root: Path, table: dict[str, Any], source: Path) -> Config:
+    where = f"{source} [tool.template-registry]"
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; "
+                          f"allowed: {', '.join(KEYS)}")
+    templates = table.get("templates", "templates")
+    if not isinstance(templates, str) or not templates.strip():
+        raise ConfigError(f"{where}: templates must be a folder name (a string)")
+    if os.path.isabs(templates) or ".." in Path(templates).parts:
+        raise ConfigError(f"{where}: templates must be a folder inside the repository")
+    base_url = table.get("base_url")
+    if base_url is not None and not isinstance(base_url, str):
+        raise ConfigError(f"{where}: base_url must be a string")
+    accounts = table.get("accounts", {})
+    if not isinstance(accounts, dict) or not all(
+        isinstance(globs, list) and globs and all(isinstance(g, str) for g in globs)
+        for globs in accounts.values()
+    ):
+        raise ConfigError(f"{where}: accounts must map each account ID to a non-empty list of "
+                          'path globs, e.g. "acct-123" = ["templates/search/**"]')
+    return Config(root, templates.strip().rstrip("/"), base_url, accounts)

@@ -1,0 +1,153 @@
+"""Rules `schema` and `yaml-implicit-type`: the template against the API's create body.
+
+The strict pydantic model decides; this module turns its errors into findings that say
+what to do: a did-you-mean for a misspelt key, the allowed values for an enum, and for
+a string field that YAML typed as something else (`tag: 1.10`), the quoted form.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+from typing import Any, Union, get_args, get_origin
+
+from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
+
+from registry.findings import Finding
+from registry.loader import Document, Path, describe
+from registry.model import ModelTemplateRequest
+
+_EXPECTED = {
+    "string_type": "a string",
+    "int_type": "an integer",
+    "float_type": "a number",
+    "bool_type": "a boolean (true or false)",
+    "list_type": "a list",
+    "dict_type": "a mapping",
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+}
+_QUOTED = re.compile(r"'([^']*)'")
+
+
+def check(doc: Document) -> list[Finding]:
+    """Validate the document with the model; one finding per model error."""
+    try:
+        ModelTemplateRequest.model_validate(doc.data)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+    else:
+        return []
+    findings: list[Finding] = []
+    explained: set[Path] = set()
+    for error in errors:
+        if error["type"] == "extra_forbidden":
+            findings.append(_unknown_field(doc, tuple(error["loc"]), explained))
+    for error in errors:
+        loc: Path = tuple(error["loc"])
+        if error["type"] == "extra_forbidden" or loc in explained:
+            continue
+        findings.append(_finding(doc, loc, error))
+    return findings
+
+
+def label(loc: Path) -> str:
+    """`vendor_configuration.bundle_config.command[2]` for a location tuple."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "the template"
+
+
+def _unknown_field(doc: Document, loc: Path, explained: set[Path]) -> Finding:
+    known = fields_at(loc[:-1])
+    key = str(loc[-1])
+    message = f"unknown field {key!r}"
+    if loc[:-1]:
+        message += f" in {label(loc[:-1])}"
+    guess = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    if guess:
+        message += f"; did you mean {guess[0]!r}?"
+        if guess[0] not in _present(doc, loc[:-1]):
+            explained.add((*loc[:-1], guess[0]))
+    elif known:
+        message += f"; allowed fields: {', '.join(known)}"
+    return doc.finding("schema", loc, message)
+
+
+def _present(doc: Document, loc: Path) -> set[str]:
+    node: Any = doc.data
+    for part in loc:
+        try:
+            node = node[part]
+        except (KeyError, IndexError, TypeError):
+            return set()
+    return set(node) if isinstance(node, dict) else set()
+
+
+def _finding(doc: Document, loc: Path, error: ErrorDetails) -> Finding:
+    kind = error["type"]
+    where = label(loc)
+    if kind == "missing":
+        parent = f" in {label(loc[:-1])}" if loc[:-1] else ""
+        return doc.finding("schema", loc[:-1],
+                           f"missing required field {loc[-1]!r}{parent}")
+    if kind == "literal_error":
+        allowed = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
+        given = error["input"]
+        message = f"{where}: {given!r} is not allowed; allowed values: {', '.join(allowed)}"
+        same_but_case = [a for a in allowed if isinstance(given, str)
+                         and a.casefold() == given.strip().casefold()]
+        if same_but_case:
+            message += f" (did you mean {same_but_case[0]!r}? values are case-sensitive)"
+        return doc.finding("schema", loc, message, prefer="value")
+    if kind in _EXPECTED:
+        return _wrong_type(doc, loc, kind, error["input"])
+    return doc.finding("schema", loc, f"{where}: {error['msg']}", prefer="value")
+
+
+def _wrong_type(doc: Document, loc: Path, kind: str, given: Any) -> Finding:
+    where = label(loc)
+    expected = _EXPECTED[kind]
+    implicit = doc.implicit.get(loc)
+    if kind == "string_type" and implicit is not None:
+        raw, yaml_type = implicit
+        if yaml_type == "null":
+            return doc.finding("schema", loc, f"{where} has no value; expected a string",
+                               prefer="value")
+        return doc.finding("yaml-implicit-type", loc,
+                           f"{where}: {raw} is read by YAML as a {yaml_type}, not a string; "
+                           f"quote it: \"{raw}\"", prefer="value")
+    message = f"{where}: expected {expected}, got {describe(given)}"
+    if isinstance(given, str) and kind in ("int_type", "float_type", "bool_type"):
+        message += f" ({given!r}); write it without quotes"
+    elif given is None:
+        message = f"{where} has no value; expected {expected}"
+    return doc.finding("schema", loc, message, prefer="value")
+
+
+def fields_at(loc: Path) -> list[str]:
+    """The field names the model allows at LOC (empty where LOC is not a model)."""
+    model: type[BaseModel] = ModelTemplateRequest
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        found = _model_in(field.annotation) if field is not None else None
+        if found is None:
+            return []
+        model = found
+    return list(model.model_fields)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if get_origin(annotation) in (list, Union, types.UnionType):
+        for arg in get_args(annotation):
+            found = _model_in(arg)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,124 @@
+"""Rule `secret`: a credential anywhere in a template (env, command, or any other string).
+
+Templates live in git, where every clone keeps a credential forever, so finding one is
+an error. Two nets: well-known token shapes anywhere, and long high-entropy values under
+names that say KEY, TOKEN, SECRET or PASSWORD. Messages never repeat the value.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator
+from typing import Any
+
+from registry.findings import Finding
+from registry.loader import Document, Path
+from validators.schema import label
+
+RULE = "secret"
+_SHAPES: tuple[tuple[str, str], ...] = (
+    ("an AWS access key id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[0-9A-Z]{16}\b"),
+    ("a private key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),
+    ("a GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b"),
+    ("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    ("a Slack webhook URL", r"hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/\w+"),
+    ("an OpenAI API key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
+    ("an Anthropic API key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
+    ("a Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}\b"),
+    ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    ("a Stripe secret key", r"\b[rs]k_live_[0-9A-Za-z]{20,}\b"),
+    ("a JSON Web Token", r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+    ("a password in a URL", r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),
+)
+_SHAPE = re.compile("|".join(f"(?P<s{i}>{rx})" for i, (_, rx) in enumerate(_SHAPES)))
+# Literal parts of the shapes above, without anchors, so the regex engine can skip ahead
+# by first character: a string without any of them cannot match a shape.
+_HINT = re.compile(r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|Iza)|PRIVATE KEY|gh[pousr]_|github_pat_"
+                   r"|xox|hooks\.slack|sk-|hf_|k_live_|eyJ|://")
+_SECRET_WORDS = frozenset({
+    "key", "apikey", "token", "secret", "password", "passwd", "pwd", "pass", "passphrase",
+    "credential", "credentials", "auth", "authorization", "bearer", "private",
+})
+_WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
+# Values that point at a secret instead of holding one are the right practice.
+_REFERENCE = re.compile(
+    r"^(?:\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|\$\(.*\)|\{\{.*\}\}|<[^>]*>|arn:aws:[a-z-]+:.*"
+    r"|(?:secret|vault|ssm|gcpsm|azkv|k8s|env)://.*|/.*|\.{0,2}/.*)$"
+)
+MIN_LENGTH = 16
+MIN_ENTROPY = 3.0
+
+
+def check(doc: Document) -> list[Finding]:
+    findings = []
+    for path, name, value in _strings(doc.data, ()):
+        what = _shape(value) or (_named_secret(name, value) if name else None)
+        if what:
+            findings.append(doc.finding(
+                RULE, path,
+                f"{label(path)} holds {what}; templates live in git, where every clone keeps it: "
+                "remove it, rotate it, and have the container read it from a secret store",
+                prefer="value"))
+    return findings
+
+
+def _strings(node: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
+    """Every string in NODE with its path and the name it stands under (key or flag)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                yield (*path, key), str(key), value
+            else:
+                yield from _strings(value, (*path, key))
+    elif isinstance(node, list):
+        flag = ""
+        for index, item in enumerate(node):
+            if isinstance(item, str):
+                name, _, inline = item.partition("=")
+                if inline and (item.startswith("-") or name.isupper()):
+                    yield (*path, index), name, inline  # --token=abc or TOKEN=abc
+                else:
+                    yield (*path, index), flag, item
+                flag = item if item.startswith("-") else ""
+            else:
+                yield from _strings(item, (*path, index))
+                flag = ""
+
+
+def _shape(value: str) -> str | None:
+    if _HINT.search(value) is None:
+        return None
+    match = _SHAPE.search(value)
+    if match is None or match.lastgroup is None:
+        return None
+    return _SHAPES[int(match.lastgroup[1:])][0]
+
+
+@functools.lru_cache(maxsize=4096)
+def is_secret_name(name: str) -> bool:
+    """API_KEY, --token, dbPassword, HFTOKEN: a name that says it holds a credential."""
+    words = {w.lower() for w in _WORD.findall(name.lstrip("-"))}
+    return bool(words & _SECRET_WORDS) or re.search(r"(?i)(key|token|secret|password)$",
+                                                     name) is not None
+
+
+def _named_secret(name: str, value: str) -> str | None:
+    """A long, random-looking value under a name that says it holds a credential."""
+    if not is_secret_name(name):
+        return None
+    text = value.strip()
+    if len(text) < MIN_LENGTH or any(c.isspace() for c in text) or _REFERENCE.match(text):
+        return None
+    if entropy(text) < MIN_ENTROPY:
+        return None
+    return f"a value that looks like a secret (under {name!r})"
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character: random tokens score high, words and paths low."""
+    counts = Counter(text)
+    total = len(text)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
