@@ -1,0 +1,82 @@
+"""`template-registry new` writes templates that validate; `list` shows tree or commit."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from registry.cli import main
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Path:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.template-registry]\n[tool.template-registry.accounts]\n'
+        '"acct-a" = ["templates/team-a/**"]\n"acct-b" = ["templates/team-b/**"]\n')
+    return tmp_path
+
+
+@pytest.mark.parametrize(("endpoint", "gpu"), [("SYNC", None), ("ASYNC", "nvidia-ampere-a100"),
+                                               ("STREAMING", "nvidia-tesla-t4"),
+                                               ("BATCH", "nvidia-hopper-h100")])
+def test_new_template_validates(registry: Path, capsys: pytest.CaptureFixture[str],
+                                endpoint: str, gpu: str | None) -> None:
+    args = ["new", "my-model", "--account", "acct-a", "--endpoint-type", endpoint,
+            "--root", str(registry)]
+    if gpu:
+        args += ["--gpu-type", gpu]
+    assert main(args) == 0
+    assert (registry / "templates/team-a/my-model.yaml").is_file()
+    capsys.readouterr()
+    assert main(["validate", "--root", str(registry)]) == 0
+    assert capsys.readouterr().out == "1 file(s) checked: no problems found.\n"
+
+
+def test_new_refuses_a_taken_name(registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "dup", "--account", "acct-a", "--root", str(registry)]) == 0
+    assert main(["new", "DUP", "--account", "acct-a", "--root", str(registry),
+                 "-o", str(registry / "templates/team-a/other.yaml")]) == 1
+    assert "already defined" in capsys.readouterr().err
+    assert main(["new", "dup", "--account", "acct-b", "--root", str(registry)]) == 0
+
+
+def test_new_rejects_unknown_gpu(registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["new", "x", "--account", "acct-a", "--gpu-type", "h100",
+                 "--root", str(registry)]) == 2
+    assert "nvidia-hopper-h100" in capsys.readouterr().err
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def test_list_working_tree_and_commit(registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    git(registry, "init", "-q", "-b", "main")
+    git(registry, "config", "user.email", "t@example.com")
+    git(registry, "config", "user.name", "T")
+    assert main(["new", "first", "--account", "acct-a", "--root", str(registry)]) == 0
+    git(registry, "add", "-A")
+    git(registry, "commit", "-qm", "first")
+    assert main(["new", "second", "--account", "acct-b", "--root", str(registry)]) == 0
+    capsys.readouterr()
+    assert main(["list", "--root", str(registry), "--format", "json"]) == 0
+    tree = json.loads(capsys.readouterr().out)
+    assert [(t["account_id"], t["name"]) for t in tree["templates"]] == [
+        ("acct-a", "first"), ("acct-b", "second")]
+    assert main(["list", "--root", str(registry), "--ref", "HEAD", "--format", "json"]) == 0
+    committed = json.loads(capsys.readouterr().out)
+    assert [(t["name"], t["path"]) for t in committed["templates"]] == [
+        ("first", "templates/team-a/first.yaml")]
+    assert main(["list", "--root", str(registry)]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert text[0].split() == ["ACCOUNT", "NAME", "ENDPOINT", "MODEL", "PATH"]
+    assert text[-1] == "2 template(s)"
+
+
+def test_list_unknown_ref_is_exit_2(registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    git(registry, "init", "-q")
+    assert main(["list", "--root", str(registry), "--ref", "nope"]) == 2
+    assert "no such commit" in capsys.readouterr().err

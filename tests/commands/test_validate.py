@@ -1,0 +1,231 @@
+"""`template-registry validate` end to end: files on disk, exit codes, formats, PATHS mode."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from registry.cli import main
+from tests.helpers import BASE, edit
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def make_registry(root: Path, files: dict[str, str], config: str = "") -> Path:
+    (root / "pyproject.toml").write_text(f"[tool.template-registry]\n{config}")
+    for rel, text in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str], str]:
+    code = main(["validate", *args])
+    captured = capsys.readouterr()
+    return code, captured.out.splitlines(), captured.err
+
+
+def named(name: str, account: str = "acct-test") -> str:
+    return edit(edit(BASE, "name: test-model", f"name: {name}"), "account_id: acct-test",
+                f"account_id: {account}")
+
+
+def test_examples_in_this_repo_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--root", str(ROOT))
+    assert code == 0
+    assert out == ["6 file(s) checked: no problems found."]
+
+
+def test_text_format_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": edit(BASE, "endpoint_type: SYNC",
+                                                      "endpoint_type: sync")})
+    code, out, _ = run(capsys, "--root", str(tmp_path))
+    assert code == 1
+    assert out[0].startswith("templates/a.yaml:3:16: error schema: endpoint_type: 'sync' is not")
+    assert out[-1] == "1 file(s) checked: 1 error(s), 0 warning(s)."
+
+
+def test_warnings_only_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": edit(BASE, 'tag: "1.0.0"', "tag: latest")})
+    code, out, _ = run(capsys, "--root", str(tmp_path))
+    assert code == 0
+    assert out[0].startswith("templates/a.yaml:10:10: warning image-tag: tag 'latest' moves")
+
+
+def test_json_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": edit(BASE, "memory: 4Gi", "memory: 24GB")})
+    code, out, _ = run(capsys, "--root", str(tmp_path), "--format", "json")
+    assert code == 1
+    assert json.loads("\n".join(out)) == {"files": 1, "findings": [{
+        "path": "templates/a.yaml", "line": 16, "column": 13, "severity": "error",
+        "rule": "launch-resources",
+        "message": "memory '24GB' is not a Kubernetes quantity; did you mean '24Gi'?"}]}
+
+
+def test_github_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": edit(BASE, "memory: 4Gi", "memory: 24GB")})
+    code, out, _ = run(capsys, "--root", str(tmp_path), "--format", "github")
+    assert code == 1
+    assert out[0] == ("::error file=templates/a.yaml,line=16,col=13,title=launch-resources::"
+                      "memory '24GB' is not a Kubernetes quantity; did you mean '24Gi'?")
+
+
+def test_duplicate_names_report_both_files(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": named("model-x"),
+                             "templates/sub/b.yaml": named("model-x"),
+                             "templates/c.yaml": named("model-x", "acct-other")})
+    code, out, _ = run(capsys, "--root", str(tmp_path))
+    assert code == 1
+    assert out[:2] == [
+        "templates/a.yaml:1:7: error unique-name: template name 'model-x' in account "
+        "'acct-test' is also defined in templates/sub/b.yaml:1; names must be unique in an "
+        "account",
+        "templates/sub/b.yaml:1:7: error unique-name: template name 'model-x' in account "
+        "'acct-test' is also defined in templates/a.yaml:1; names must be unique in an account",
+    ]
+    assert len(out) == 3
+
+
+def test_names_equal_but_for_case_and_spaces(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": named("Model-X"),
+                             "templates/b.yaml": named('" model-x "')})
+    code, out, _ = run(capsys, "--root", str(tmp_path))
+    assert code == 1
+    assert [line.split(": error ")[0] for line in out[:2]] == ["templates/a.yaml:1:7",
+                                                              "templates/b.yaml:1:7"]
+    assert "differs only in case or spaces" in out[0]
+
+
+def test_paths_mode_reports_given_files_but_sees_all(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": named("same"),
+                             "templates/b.yaml": named("same"),
+                             "templates/bad.yaml": "- not a mapping\n"})
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "templates/a.yaml")
+    assert code == 1
+    assert out == [
+        "templates/a.yaml:1:7: error unique-name: template name 'same' in account 'acct-test' "
+        "is also defined in templates/b.yaml:1; names must be unique in an account",
+        "1 file(s) checked: 1 error(s), 0 warning(s).",
+    ]
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": BASE})
+    code, _, err = run(capsys, "--root", str(tmp_path), str(tmp_path / "templates/nope.yaml"))
+    assert code == 2
+    assert "no such file" in err
+
+
+def test_bad_configuration_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": BASE}, config="templatez = 'x'\n")
+    code, _, err = run(capsys, "--root", str(tmp_path))
+    assert code == 2
+    assert "unknown key(s) templatez" in err
+
+
+def test_unknown_option_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--colour")
+    assert code == 2
+    assert "No such option" in err
+
+
+def test_accounts_table(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = '[tool.template-registry.accounts]\n"acct-test" = ["templates/search/**"]\n'
+    make_registry(tmp_path, {"templates/search/ok.yaml": named("ok"),
+                             "templates/genai/outside.yaml": named("outside"),
+                             "templates/search/stranger.yaml": named("s", "acct-unlisted")},
+                  config=config)
+    code, out, _ = run(capsys, "--root", str(tmp_path))
+    assert code == 1
+    assert out[0].startswith("templates/genai/outside.yaml:2:13: error account-path: templates "
+                             "of account 'acct-test' must live under templates/search/**")
+    assert out[1].startswith("templates/search/stranger.yaml:2:13: error account-unknown: "
+                             "account 'acct-unlisted' is not in [tool.template-registry.accounts]")
+    assert len(out) == 3
+
+
+def test_every_bad_input_at_once(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """One registry holding each bad input of the issue: one finding each, no traceback."""
+    files = {
+        "templates/empty.yaml": "",
+        "templates/comment.yaml": "# nothing here\n",
+        "templates/list.yaml": "- a\n",
+        "templates/tabs.yaml": edit(BASE, "    image: server", "\timage: server"),
+        "templates/quote.yaml": edit(BASE, 'tag: "1.0.0"', 'tag: "1.0.0'),
+        "templates/dupkey.yaml": BASE + "name: again\n",
+        "templates/case.yaml": named("case").replace("endpoint_type: SYNC", "endpoint_type: sync"),
+        "templates/typo.yaml": named("typo").replace("vendor_configuration:",
+                                                     "vendor_configuraton:"),
+        "templates/big.yaml": "a: " + "x" * (5 * 1024 * 1024) + "\n",
+    }
+    make_registry(tmp_path, files)
+    (tmp_path / "templates/random.yaml").write_bytes(bytes(range(256)) * 16)
+    code, out, err = run(capsys, "--root", str(tmp_path))
+    assert code == 1
+    assert err == ""
+    by_file = {line.split(":")[0] for line in out[:-1]}
+    assert by_file == {f"templates/{n}.yaml" for n in (
+        "empty", "comment", "list", "tabs", "quote", "dupkey", "case", "typo", "big", "random")}
+    assert out[-1] == "10 file(s) checked: 10 error(s), 0 warning(s)."
+
+
+def test_cache_never_hides_a_change(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Same size, mtime set back: ctime and the racy-clean rule still force a re-read."""
+    path = tmp_path / "templates/a.yaml"
+    make_registry(tmp_path, {"templates/a.yaml": BASE})
+    assert run(capsys, "--root", str(tmp_path))[0] == 0
+    assert run(capsys, "--root", str(tmp_path))[0] == 0  # from the cache
+    stat = path.stat()
+    path.write_text(BASE.replace("cpus: 2", "cpus: 9"))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert path.stat().st_size == stat.st_size
+    code, out, _ = run(capsys, "--root", str(tmp_path))
+    assert code == 1
+    assert out[0].startswith("templates/a.yaml:15:11: error launch-resources: cpus 9")
+
+
+def test_no_cache_flag_and_cache_agree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    make_registry(tmp_path, {f"templates/t{i}.yaml": named(f"m{i % 3}") for i in range(6)})
+    first = run(capsys, "--root", str(tmp_path))
+    cached = run(capsys, "--root", str(tmp_path))
+    fresh = run(capsys, "--root", str(tmp_path), "--no-cache")
+    assert first == cached == fresh
+    assert first[0] == 1
+
+
+def test_parallel_checking_matches_serial(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"templates/t{i:03d}.yaml": named(f"m{i}") for i in range(30)}
+    files["templates/t007.yaml"] = files["templates/t007.yaml"].replace("cpus: 2", "cpus: 0")
+    make_registry(tmp_path, files)
+    serial = run(capsys, "--root", str(tmp_path), "--no-cache")
+    from registry.commands import validate as validate_mod
+
+    monkeypatch.setattr(validate_mod, "PARALLEL_THRESHOLD", 2)
+    parallel = run(capsys, "--root", str(tmp_path), "--no-cache")
+    assert serial == parallel
+    assert serial[1][0].startswith("templates/t007.yaml:15:11: error launch-resources")
+
+
+def test_python_dash_m_and_no_heavy_imports(tmp_path: Path) -> None:
+    make_registry(tmp_path, {"templates/a.yaml": BASE})
+    probe = ("import sys; from registry.cli import main; code = main(['validate', '--root', "
+             f"{str(tmp_path)!r}]); heavy = sorted(m for m in ('httpx', 'fastapi', 'uvicorn', "
+             "'git', 'rich', 'starlette') if m in sys.modules); print(code, heavy)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.splitlines()[-1] == "0 []"
+    done = subprocess.run([sys.executable, "-m", "registry", "validate", "--root", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert (done.returncode, done.stdout) == (0, "1 file(s) checked: no problems found.\n")

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from registry.config import ConfigError, find_root, load_config
+
+
+def write(root: Path, text: str) -> Path:
+    (root / "pyproject.toml").write_text(text)
+    return root
+
+
+def test_defaults_without_pyproject(tmp_path: Path) -> None:
+    config = load_config(tmp_path)
+    assert (config.templates, config.base_url, config.accounts) == ("templates", None, {})
+
+
+def test_full_table(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, (
+        '[tool.template-registry]\ntemplates = "models/"\nbase_url = "http://127.0.0.1:1"\n'
+        '[tool.template-registry.accounts]\n"a" = ["models/a/**"]\n')))
+    assert config.templates == "models"
+    assert config.templates_dir == tmp_path.resolve() / "models"
+    assert config.accounts == {"a": ["models/a/**"]}
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    ("templates = 3", "templates must be a folder name"),
+    ('templates = "../x"', "inside the repository"),
+    ("base_url = 1", "base_url must be a string"),
+    ('accounts = {a = "x"}', "non-empty list of path globs"),
+    ("accounts = {a = []}", "non-empty list of path globs"),
+    ("unknown = 1", "unknown key(s) unknown"),
+])
+def test_invalid_tables(tmp_path: Path, body: str, message: str) -> None:
+    write(tmp_path, f"[tool.template-registry]\n{body}\n")
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        load_config(tmp_path)
+
+
+def test_broken_toml(tmp_path: Path) -> None:
+    write(tmp_path, "[tool.template-registry\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path)
+
+
+def test_root_found_from_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path, "")
+    (tmp_path / "templates/deep").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "templates/deep")
+    assert find_root() == tmp_path.resolve()

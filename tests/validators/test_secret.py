@@ -1,0 +1,82 @@
+"""Rule `secret`: credentials anywhere in a template, never echoed back."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import BASE, edit, findings_of, messages_of
+from validators.secret import entropy, is_secret_name
+
+# Test credentials assembled at run time so that no scanner mistakes this file for a leak.
+AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
+GITHUB = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+SLACK = "xoxb-" + "123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"
+OPENAI = "sk-" + "proj-" + "Ab3De6Gh9Jk2Mn5Pq8St1Vw4Yz7Bc0Ef"
+PRIVATE = "-----BEGIN RSA " + "PRIVATE KEY-----"
+
+
+def with_env(name: str, value: str) -> str:
+    return edit(BASE, "    image: server\n",
+                f"    image: server\n    env:\n      {name}: '{value}'\n")
+
+
+@pytest.mark.parametrize("value", [AWS_KEY, GITHUB, SLACK, OPENAI])
+def test_token_shapes_in_env(value: str) -> None:
+    text = with_env("SOME_VALUE", value)
+    assert findings_of(text) == [(11, 19, "error", "secret")]
+    assert value not in messages_of(text)[0]
+
+
+def test_aws_key_in_env_is_named() -> None:
+    assert "an AWS access key id" in messages_of(with_env("AWS_ACCESS_KEY_ID", AWS_KEY))[0]
+
+
+def test_private_key_block_anywhere() -> None:
+    text = BASE + (f'model_request_parameters_schema:\n  parameters:\n    - name: k\n'
+                   f'      type: str\n      description: "{PRIVATE}\\nMIIE"\n'
+                   '      required: false\n')
+    assert findings_of(text) == [(25, 20, "error", "secret")]
+
+
+def test_token_in_command_argument() -> None:
+    text = edit(BASE, "command: [python, -m, server]",
+                f"command: [python, -m, server, --token, {GITHUB}]")
+    assert findings_of(text) == [(11, 44, "error", "secret")]
+
+
+def test_high_entropy_value_under_secret_name() -> None:
+    text = with_env("DB_PASSWORD", "q8Zr3Lx0Vw2Tn7Ks")
+    assert findings_of(text) == [(11, 20, "error", "secret")]
+    assert "q8Zr3Lx0Vw2Tn7Ks" not in messages_of(text)[0]
+
+
+def test_flag_with_inline_value() -> None:
+    text = edit(BASE, "command: [python, -m, server]",
+                "command: [python, -m, server, --api-key=Zk4Qm8Rt2Vx6Bn0Lp3]")
+    assert findings_of(text) == [(11, 35, "error", "secret")]
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("API_KEY", "${API_KEY}"),
+    ("HF_TOKEN_PATH", "/var/run/secrets/hf/token"),
+    ("DB_PASSWORD", "arn:aws:secretsmanager:us-west-2:123456789012:secret:db"),
+    ("LOG_LEVEL", "q8Zr3Lx0Vw2Tn7Ks"),
+    ("API_KEY", "short"),
+    ("TOKENIZER_NAME", "meta-llama/Llama-3.1-8B"),
+])
+def test_references_and_ordinary_values_pass(name: str, value: str) -> None:
+    assert findings_of(with_env(name, value)) == []
+
+
+def test_secret_name_detection() -> None:
+    assert is_secret_name("OPENAI_API_KEY")
+    assert is_secret_name("--token")
+    assert is_secret_name("dbPassword")
+    assert is_secret_name("HFTOKEN")
+    assert not is_secret_name("TOKENIZER_NAME")
+    assert not is_secret_name("MONKEYS")
+
+
+def test_entropy() -> None:
+    assert entropy("aaaaaaaa") == 0
+    assert entropy("q8Zr3Lx0Vw2Tn7Ks") == 4.0
