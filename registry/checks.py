@@ -41,6 +41,6 @@ def _identity(doc: Document) -> Identity | None:
     account: Any = doc.data.get("account_id")
     if not (isinstance(name, str) and isinstance(account, str)):
         return None
-    account_line, account_column = doc.position(("account_id",))
-    name_line, name_column = doc.position(("name",))
+    account_line, account_column = doc.position(("account_id",), prefer="value")
+    name_line, name_column = doc.position(("name",), prefer="value")
     return Identity(account, account_line, account_column, name, name_line, name_column)

@@ -25,7 +25,7 @@ class Placement(NamedTuple):
 
 
 def compile_accounts(accounts: Mapping[str, Sequence[str]]) -> dict[str, pathspec.PathSpec[Any]]:
-    return {account: pathspec.PathSpec.from_lines("gitwildmatch", globs)
+    return {account: pathspec.PathSpec.from_lines("gitignore", globs)
             for account, globs in accounts.items()}
 
 
