@@ -123,17 +123,25 @@ class ResultCache:
         """Keep only the results of this run's files (the cache never grows without bound)."""
         payload = {"fingerprint": self.fingerprint, "started_ns": self.started_ns,
                    "results": self._new, "stats": self._new_stats}
-        with contextlib.suppress(OSError):
-            self.file.parent.mkdir(parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self.file.parent, prefix=".validate-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(marshal.dumps(payload))
-                os.replace(temp, self.file)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
+        write_atomic(self.file, marshal.dumps(payload))
+
+
+def write_atomic(file: Path, data: bytes) -> None:
+    """Replace FILE with DATA in one step, so readers see the old or the new, never a mix.
+
+    A cache that cannot be written is no error: the next run checks again.
+    """
+    with contextlib.suppress(OSError):
+        file.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temp, file)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
 
 def stat_key(stat: os.stat_result) -> StatKey:

@@ -7,7 +7,7 @@ Each command's implementation is imported only when that command runs, so `valid
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import click
 
@@ -74,6 +74,54 @@ def list_(ref: str | None, root: str | None, fmt: str) -> int:
     from registry.commands.list import list_templates
 
     return list_templates(ref=ref, root=root, fmt=fmt)
+
+
+def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
+    """The options plan and sync share."""
+    for option in reversed((
+        click.option("--ref", default="HEAD", show_default=True,
+                     help="The commit whose templates are the desired state."),
+        click.option("--root", type=click.Path(file_okay=False), default=None),
+        click.option("--prune", is_flag=True,
+                     help="Also delete templates never defined in git (made by hand)."),
+        click.option("--api-url", default=None,
+                     help="API base URL (else SGP_CLIENT_BASE_URL, config base_url, "
+                          "production)."),
+    )):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@_sync_options
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
+              show_default=True)
+@click.option("--detailed-exitcode", is_flag=True,
+              help="Exit 0 without changes, 2 with changes, 1 on any error.")
+def plan(ref: str, root: str | None, prune: bool, api_url: str | None, fmt: str,
+         detailed_exitcode: bool) -> int:
+    """Show what sync would change (read-only)."""
+    from registry.commands.plan import Options, plan_command
+
+    return plan_command(Options(ref, root, prune, api_url), fmt=fmt,
+                        detailed_exitcode=detailed_exitcode)
+
+
+@cli.command()
+@_sync_options
+@click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
+@click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="API calls in flight at once.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def sync(ref: str, root: str | None, prune: bool, api_url: str | None, dry_run: bool,
+         parallelism: int, fmt: str) -> int:
+    """Push the templates of a commit to the API: create, replace, delete."""
+    from registry.commands.plan import Options
+    from registry.commands.sync import sync_command
+
+    return sync_command(Options(ref, root, prune, api_url), fmt=fmt, dry_run=dry_run,
+                        parallelism=parallelism)
 
 
 @cli.command()

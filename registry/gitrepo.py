@@ -1,7 +1,8 @@
 """The one module that speaks git (through GitPython): template files as of a commit.
 
 `plan` and `sync` take the desired state from a commit, never from the working tree, so
-what is pushed is exactly what was reviewed and merged.
+what is pushed is exactly what was reviewed and merged; and they take ownership from the
+history of that commit: every blob that was ever a template file there.
 """
 
 from __future__ import annotations
@@ -38,13 +39,18 @@ def resolve_commit(repo: git.Repo, ref: str) -> git.Commit:
         raise ConfigError(f"--ref {ref}: no such commit in {repo.working_dir}") from None
 
 
+def _folder(repo: git.Repo, root: Path, templates: str) -> tuple[str, str]:
+    """(the registry root's path inside the repository or '.', the templates folder's)."""
+    top = Path(repo.working_dir).resolve()
+    prefix = root.resolve().relative_to(top).as_posix()
+    return prefix, (f"{prefix}/{templates}" if prefix != "." else templates)
+
+
 def templates_at(root: Path, ref: str, templates: str) -> list[GitFile]:
     """Every template file under ROOT/TEMPLATES as committed in REF, sorted by path."""
     repo = open_repo(root)
     commit = resolve_commit(repo, ref)
-    top = Path(repo.working_dir).resolve()
-    prefix = root.resolve().relative_to(top).as_posix()
-    folder = f"{prefix}/{templates}" if prefix != "." else templates
+    prefix, folder = _folder(repo, root, templates)
     try:
         tree = commit.tree / folder
     except KeyError:
@@ -57,4 +63,42 @@ def templates_at(root: Path, ref: str, templates: str) -> list[GitFile]:
         path = str(item.path)
         found.append(GitFile(path if prefix == "." else path[len(prefix) + 1:], item.hexsha, data))
     found.sort(key=lambda f: f.path)
+    return found
+
+
+def commit_id(root: Path, ref: str) -> str:
+    """The full id of the commit REF names."""
+    return str(resolve_commit(open_repo(root), ref).hexsha)
+
+
+def history_blobs(root: Path, ref: str, templates: str) -> set[str]:
+    """Every blob id that was a template file under TEMPLATES in a commit reachable from REF.
+
+    One `git log --raw` over the folder lists what each commit added or changed (with -m,
+    merges too, so a conflict resolution counts): fast on thousands of commits.
+    """
+    repo = open_repo(root)
+    commit = resolve_commit(repo, ref)
+    _, folder = _folder(repo, root, templates)
+    out = repo.git.log(commit.hexsha, "-m", "--raw", "--no-abbrev", "--no-renames", "--format=",
+                       "--", folder)
+    blobs: set[str] = set()
+    for line in out.splitlines():
+        # :100644 100644 <old> <new> M<TAB>path
+        if not line.startswith(":"):
+            continue
+        meta, _, path = line.partition("\t")
+        fields = meta.split()
+        if len(fields) >= 5 and fields[4] != "D" and is_template(path.rsplit("/", 1)[-1]):
+            blobs.add(fields[3])
+    return blobs
+
+
+def read_blobs(root: Path, blob_ids: list[str]) -> dict[str, bytes]:
+    """The bytes of each blob (at most one byte past the size limit), by id."""
+    repo = open_repo(root)
+    found = {}
+    for blob_id in blob_ids:
+        stream = repo.odb.stream(bytes.fromhex(blob_id))
+        found[blob_id] = stream.read(MAX_BYTES + 1)
     return found

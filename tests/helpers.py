@@ -44,3 +44,9 @@ def findings_of(text: str | bytes) -> list[tuple[int, int, str, str]]:
 def messages_of(text: str | bytes) -> list[str]:
     raw = text.encode() if isinstance(text, str) else text
     return [row[4] for row in check_content(raw, "t.yaml").rows]
+
+
+def named(name: str, account: str = "acct-test") -> str:
+    """BASE with another name and account (same line layout)."""
+    return edit(edit(BASE, "name: test-model", f"name: {name}"), "account_id: acct-test",
+                f"account_id: {account}")

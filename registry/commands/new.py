@@ -59,8 +59,8 @@ def default_path(config: Config, account_id: str, name: str) -> Path:
 
 
 def _existing(config: Config, account_id: str, name: str) -> str | None:
-    from registry.commands.validate import check_files
     from registry.files import discover
+    from registry.validation import check_files
     from validators.unique_name import normal_key
 
     if not config.templates_dir.is_dir():

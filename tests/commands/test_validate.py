@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from registry.cli import main
-from tests.helpers import BASE, edit
+from tests.helpers import BASE, edit, named
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,11 +29,6 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str],
     code = main(["validate", *args])
     captured = capsys.readouterr()
     return code, captured.out.splitlines(), captured.err
-
-
-def named(name: str, account: str = "acct-test") -> str:
-    return edit(edit(BASE, "name: test-model", f"name: {name}"), "account_id: acct-test",
-                f"account_id: {account}")
 
 
 def test_examples_in_this_repo_are_valid(capsys: pytest.CaptureFixture[str]) -> None:
@@ -210,7 +205,7 @@ def test_parallel_checking_matches_serial(tmp_path: Path, capsys: pytest.Capture
     files["templates/t007.yaml"] = files["templates/t007.yaml"].replace("cpus: 2", "cpus: 0")
     make_registry(tmp_path, files)
     serial = run(capsys, "--root", str(tmp_path), "--no-cache")
-    from registry.commands import validate as validate_mod
+    from registry import validation as validate_mod
 
     monkeypatch.setattr(validate_mod, "PARALLEL_THRESHOLD", 2)
     parallel = run(capsys, "--root", str(tmp_path), "--no-cache")

@@ -1,0 +1,87 @@
+"""Apply a plan: one API call per create and delete (plus retries), in bounded parallel.
+
+A replacement creates the new template before deleting the old one, and deletes nothing
+if the create failed, so a template is never missing because of a failed sync. A failed
+action does not stop the others; running sync again converges, since the next plan is
+computed from what the API then holds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from registry.plan import Action, Plan
+
+
+class Client(Protocol):
+    def create_template(self, body: dict[str, Any]) -> dict[str, Any]: ...
+    def delete_template(self, template_id: str, account_id: str) -> None: ...
+
+
+@dataclass
+class Outcome:
+    """What became of one action."""
+
+    action: Action
+    ok: bool = True
+    created_id: str | None = None
+    deleted_ids: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"action": self.action.to_dict(), "ok": self.ok, "created_id": self.created_id,
+                "deleted_ids": self.deleted_ids, "error": self.error}
+
+
+@dataclass
+class Report:
+    plan: Plan
+    outcomes: list[Outcome]
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.ok]
+
+    def summary(self) -> str:
+        done = len(self.outcomes) - len(self.failed)
+        return f"Sync: {done} applied, {len(self.failed)} failed."
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"plan": self.plan.to_dict(), "applied": len(self.outcomes) - len(self.failed),
+                "failed": len(self.failed), "outcomes": [o.to_dict() for o in self.outcomes]}
+
+
+def apply_action(action: Action, client: Client) -> Outcome:
+    """Run one action; errors become a failed outcome (with what was done before them)."""
+    outcome = Outcome(action)
+    try:
+        if action.kind in ("create", "replace"):
+            assert action.body is not None, "create and replace carry the body"
+            created = client.create_template(action.body)
+            outcome.created_id = str(created.get("id"))
+        if action.kind in ("replace", "delete", "dedupe"):
+            for remote_id in action.remote_ids:
+                client.delete_template(remote_id, action.account_id)
+                outcome.deleted_ids.append(remote_id)
+    except Exception as exc:
+        outcome.ok = False
+        outcome.error = str(exc) or type(exc).__name__
+    return outcome
+
+
+def apply_plan(plan: Plan, client: Client, *, parallelism: int = 8,
+               on_done: Callable[[Outcome], None] | None = None) -> Report:
+    """Apply every action with at most PARALLELISM calls in flight; report in plan order."""
+    outcomes: dict[int, Outcome] = {}
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        futures = {pool.submit(apply_action, action, client): index
+                   for index, action in enumerate(plan.actions)}
+        for future in as_completed(futures):
+            outcome = future.result()
+            outcomes[futures[future]] = outcome
+            if on_done is not None:
+                on_done(outcome)
+    return Report(plan, [outcomes[i] for i in range(len(plan.actions))])

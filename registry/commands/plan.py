@@ -1,0 +1,110 @@
+"""`template-registry plan`: what sync would change, read from a commit and the API.
+
+Exit codes: 0 (a plan was made), 1 (an API error), 2 (usage, configuration,
+authentication, or templates at the commit that do not validate). With
+--detailed-exitcode, as Terraform does: 0 no changes, 2 changes, 1 any error.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from registry.config import Config, ConfigError, load_config
+from registry.findings import Finding, has_errors
+from registry.plan import Desired, Plan, compute_plan
+from registry.report import render
+
+
+class Stop(Exception):
+    """Stop the command with CODE after printing MESSAGE (already formatted)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class Lister(Protocol):
+    def list_templates(self, account_id: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class Options:
+    ref: str = "HEAD"
+    root: str | None = None
+    prune: bool = False
+    api_url: str | None = None
+
+
+def desired_state(config: Config, ref: str) -> tuple[str, list[Desired]]:
+    """(commit id, templates) of REF; Stop(2) with the findings if they do not validate."""
+    from registry import gitrepo
+    from registry.loader import load_document
+    from registry.validation import check_contents, registry_findings
+
+    commit = gitrepo.commit_id(config.root, ref)
+    files = gitrepo.templates_at(config.root, ref, config.templates)
+    contents = [(f.path, f.data) for f in files]
+    results = check_contents(config.root, contents)
+    findings: list[Finding] = registry_findings(config, results, [f.path for f in files])
+    if has_errors(findings):
+        errors = [f for f in findings if f.severity == "error"]
+        raise Stop(2, f"The templates at {ref} ({commit[:12]}) do not validate; nothing was "
+                      f"planned:\n{render(errors, len(files), 'text')}")
+    desired = []
+    for path, data in contents:
+        doc = load_document(data, path).document
+        assert doc is not None, "validated templates load"
+        desired.append(Desired(path, doc.data))
+    return commit, desired
+
+
+def build_plan(config: Config, options: Options, client: Lister) -> Plan:
+    """Desired state from git, ownership from history, actual state from the API."""
+    from registry.history import owned_keys
+
+    commit, desired = desired_state(config, options.ref)
+    owned = owned_keys(config.root, options.ref, config.templates)
+    accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned} | set(config.accounts))
+    remote = {account: client.list_templates(account) for account in accounts}
+    return compute_plan(desired, remote, owned, ref=options.ref, commit=commit,
+                        prune=options.prune)
+
+
+def run_guarded(body: Callable[[], int], *, errors_as: int | None = None) -> int:
+    """Run BODY, turning configuration, client and Stop errors into exit codes.
+
+    Usage, configuration and authentication problems exit 2, API failures 1; with
+    ERRORS_AS every error exits with that code instead (plan --detailed-exitcode).
+    """
+    from registry.client import AuthError, ClientError, ConfigurationError
+
+    try:
+        return body()
+    except Stop as stop:
+        print(stop.message, file=sys.stderr)
+        code = stop.code
+    except (ConfigError, ConfigurationError, AuthError) as exc:
+        print(f"template-registry: {exc}", file=sys.stderr)
+        code = 2
+    except ClientError as exc:
+        print(f"template-registry: API error: {exc}", file=sys.stderr)
+        code = 1
+    return code if errors_as is None else errors_as
+
+
+def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False) -> int:
+    from registry.client import ApiClient
+    from registry.plan_render import render_plan
+
+    def body() -> int:
+        config = load_config(options.root)
+        with ApiClient.from_env(api_url=options.api_url,
+                                config_base_url=config.base_url) as client:
+            plan = build_plan(config, options, client)
+        print(render_plan(plan, fmt))
+        return (2 if plan.has_changes else 0) if detailed_exitcode else 0
+
+    return run_guarded(body, errors_as=1 if detailed_exitcode else None)
