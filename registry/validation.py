@@ -79,6 +79,8 @@ def check_contents(root: Path, contents: Sequence[tuple[str, bytes]], *,
 
 def _check_pending(pending: list[tuple[str, bytes, bytes]], results: dict[str, FileResult],
                    cache: cache_mod.ResultCache | None) -> None:
+    if not pending:
+        return  # everything came from the cache: the rules (and pydantic) are not imported
     for (rel, key, _), result in zip(pending, _check_all(pending), strict=True):
         results[rel] = result
         if cache is not None:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -224,3 +225,17 @@ def test_python_dash_m_and_no_heavy_imports(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-m", "registry", "validate", "--root", str(tmp_path)],
                           capture_output=True, text=True)
     assert (done.returncode, done.stdout) == (0, "1 file(s) checked: no problems found.\n")
+
+
+def test_warm_run_imports_no_rules_and_no_pydantic(tmp_path: Path) -> None:
+    """From the second run on, unchanged files come from the cache: no rule code is loaded."""
+    make_registry(tmp_path, {"templates/a.yaml": BASE, "templates/b.yaml": named("b")})
+    old = time.time() - 10
+    for path in (tmp_path / "templates").iterdir():
+        os.utime(path, (old, old))  # past the racy-clean window, as files in a real repo are
+    probe = ("import sys; from registry.cli import main; code = main(['validate', '--root', "
+             f"{str(tmp_path)!r}, {str(tmp_path / 'templates/a.yaml')!r}]); "
+             "print(code, 'pydantic' in sys.modules, 'registry.checks' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=True).stdout.splitlines()[-1] for _ in range(2)]
+    assert runs == ["0 True True", "0 False False"]
