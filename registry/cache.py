@@ -81,6 +81,7 @@ class ResultCache:
         self._trusted_before: int = data.get("started_ns", 0) - RACY_NS
         self._new: dict[bytes, Any] = {}
         self._new_stats: dict[str, tuple[StatKey, bytes]] = {}
+        self._racy = False
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -98,7 +99,10 @@ class ResultCache:
         if remembered is None:
             return None
         key = stat_key(stat)
-        if remembered[0] != key or max(key[2], key[3]) >= self._trusted_before:
+        if remembered[0] != key:
+            return None
+        if max(key[2], key[3]) >= self._trusted_before:
+            self._racy = True  # save this run's start, so the file is trusted next time
             return None
         return remembered[1]
 
@@ -121,6 +125,8 @@ class ResultCache:
 
     def save(self) -> None:
         """Keep only the results of this run's files (the cache never grows without bound)."""
+        if not self._racy and self._new == self._old and self._new_stats == self._old_stats:
+            return  # nothing new: an unchanged registry costs no write
         payload = {"fingerprint": self.fingerprint, "started_ns": self.started_ns,
                    "results": self._new, "stats": self._new_stats}
         write_atomic(self.file, marshal.dumps(payload))

@@ -39,6 +39,6 @@ class FileResult(NamedTuple):
     @classmethod
     def from_plain(cls, plain: tuple[list[Row], tuple[str, int, int, str, int, int] | None]
                    ) -> FileResult:
+        """Rebuild from `to_plain` (as marshal returns it: rows are already tuples)."""
         rows, identity = plain
-        return cls([tuple(r) for r in rows],  # type: ignore[misc]
-                   Identity(*identity) if identity else None)
+        return cls(rows, Identity._make(identity) if identity else None)
