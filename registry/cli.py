@@ -23,7 +23,7 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--root", type=click.Path(file_okay=False), default=None,
-              help="Registry root (default: the git top level, else the current folder).")
+              help="Registry root (default: the nearest folder up with pyproject.toml or .git).")
 @click.option("--format", "fmt", type=FORMATS_VALIDATE, default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the validation cache.")
 def validate(paths: tuple[str, ...], root: str | None, fmt: str, no_cache: bool) -> int:
@@ -114,14 +114,16 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None, fmt: str,
               help="API calls in flight at once.")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
+@click.option("--report", type=click.Path(dir_okay=False), default=None,
+              help="Also write the JSON report to this file (e.g. a CI artifact).")
 def sync(ref: str, root: str | None, prune: bool, api_url: str | None, dry_run: bool,
-         parallelism: int, fmt: str) -> int:
+         parallelism: int, fmt: str, report: str | None) -> int:
     """Push the templates of a commit to the API: create, replace, delete."""
     from registry.commands.plan import Options
     from registry.commands.sync import sync_command
 
     return sync_command(Options(ref, root, prune, api_url), fmt=fmt, dry_run=dry_run,
-                        parallelism=parallelism)
+                        parallelism=parallelism, report_file=report)
 
 
 @cli.command()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from pathlib import Path
 from typing import TextIO
 
 from registry.apply import Outcome, Report, apply_plan
@@ -19,7 +20,7 @@ from registry.plan_render import describe, render_plan
 
 
 def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
-                 parallelism: int = 8) -> int:
+                 parallelism: int = 8, report_file: str | None = None) -> int:
     from registry.client import ApiClient
 
     def body() -> int:
@@ -36,6 +37,8 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
             progress = Progress(len(plan.actions), log)
             report = apply_plan(plan, client, parallelism=parallelism, on_done=progress.done)
             progress.finish()
+        if report_file:
+            Path(report_file).write_text(json.dumps(report.to_dict(), indent=2, default=str))
         print_report(report, fmt)
         return 1 if report.failed else 0
 
