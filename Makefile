@@ -22,7 +22,7 @@ test: lint
 	$(BIN)/pytest -q
 
 demo: setup
-	PATH="$(CURDIR)/$(BIN):$$PATH" bash scripts/demo.sh
+	$(BIN)/python scripts/demo.py
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -1,0 +1,126 @@
+"""The demo behind `make demo`: the whole path on one machine, against the local server.
+
+It starts `template-registry serve` on a free port with a throw-away database, validates
+the example templates, plans and syncs them from a temporary clone of this repository,
+changes one template in a throw-away commit there, plans and syncs again (a replacement),
+lists what the server holds, and stops the server. Nothing in this checkout changes and
+no process is left behind, whatever happens on the way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+CLI = str(BIN / "template-registry")
+DEMO_KEY = "demo-key-local-only"
+CHANGED = "templates/search/bge-large-embedding.yaml"
+
+
+def step(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def run(*args: str, cwd: Path, env: dict[str, str], codes: Sequence[int] = (0,)) -> None:
+    print(f"$ template-registry {' '.join(args)}", flush=True)
+    done = subprocess.run([CLI, *args], cwd=cwd, env=env)
+    if done.returncode not in codes:
+        raise SystemExit(f"demo: `template-registry {' '.join(args)}` exited {done.returncode}")
+
+
+def start_server(db: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    server = subprocess.Popen([CLI, "serve", "--port", "0", "--db", str(db)],
+                              env={**env, "TEMPLATE_REGISTRY_SERVE_API_KEY": DEMO_KEY},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert server.stdout is not None
+    for line in server.stdout:
+        match = re.search(r"(http://\S+)", line)
+        if match:
+            return server, match.group(1)
+    server.wait()
+    raise SystemExit("demo: the server did not start")
+
+
+def stop_server(server: subprocess.Popen[str]) -> None:
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def list_remote(url: str) -> None:
+    import httpx
+
+    answer = httpx.get(f"{url}/v4/model-templates", params={"limit": 1000},
+                       headers={"x-api-key": DEMO_KEY})
+    answer.raise_for_status()
+    items = answer.json()["items"]
+    for item in sorted(items, key=lambda i: (i["account_id"], i["name"])):
+        cpus = (item["vendor_configuration"].get("endpoint_config") or {}).get("cpus")
+        print(f"  {item['account_id']:<18} {item['name']:<34} id {item['id']}  cpus {cpus}")
+    print(f"  {len(items)} template(s) on the server")
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="template-registry-demo-"))
+    env = {**os.environ, "TEMPLATE_REGISTRY_CACHE_DIR": str(work / "cache"),
+           "SGP_API_KEY": DEMO_KEY}
+    server = None
+    try:
+        step("Starting the local model-templates API (template-registry serve)")
+        server, url = start_server(work / "api.db", env)
+        env["SGP_CLIENT_BASE_URL"] = url
+        print(f"listening on {url}, database {work / 'api.db'} (thrown away at the end)")
+
+        step("Cloning this repository into a temporary folder (this checkout stays as it is)")
+        repo = work / "registry"
+        subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
+        for key, value in (("user.email", "demo@example.com"), ("user.name", "demo")):
+            subprocess.run(["git", "config", key, value], cwd=repo, check=True)
+
+        step("Validating the example templates")
+        run("validate", cwd=repo, env=env)
+
+        step("Planning: what would sync change? (nothing is on the server yet)")
+        run("plan", cwd=repo, env=env)
+
+        step("Syncing the templates of HEAD to the server")
+        run("sync", cwd=repo, env=env)
+
+        step(f"Changing one template in a throw-away commit: {CHANGED} (cpus 4 -> 6)")
+        path = repo / CHANGED
+        path.write_text(path.read_text().replace("cpus: 4\n", "cpus: 6\n", 1))
+        subprocess.run(["git", "commit", "-qam", "demo: more CPUs for the embedding model"],
+                       cwd=repo, check=True)
+
+        step("Planning again: the change is a replacement (the API has no update call)")
+        run("plan", "--detailed-exitcode", cwd=repo, env=env, codes=(2,))
+
+        step("Syncing again: create the new template, then delete the old one")
+        run("sync", cwd=repo, env=env)
+
+        step("What the server holds now")
+        list_remote(url)
+    finally:
+        if server is not None:
+            step("Stopping the server")
+            stop_server(server)
+        shutil.rmtree(work, ignore_errors=True)
+    step("Done: the server is stopped and the temporary folder removed.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
