@@ -1,0 +1,29 @@
+"""`make demo` runs scripts/demo.py: the whole path, leaving nothing behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_demo_runs_and_leaves_nothing_behind() -> None:
+    status_before = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, check=True,
+                                   capture_output=True, text=True).stdout
+    done = subprocess.run([sys.executable, str(ROOT / "scripts/demo.py")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    out = done.stdout
+    assert "Plan: 6 to create, 0 to replace, 0 to delete." in out
+    assert "Plan: 0 to create, 1 to replace, 0 to delete." in out
+    assert "Sync: 1 applied, 0 failed." in out
+    assert "6 template(s) on the server" in out
+    assert out.rstrip().endswith("Done: the server is stopped and the temporary folder removed.")
+    status_after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, check=True,
+                                  capture_output=True, text=True).stdout
+    assert status_after == status_before
+    leftovers = subprocess.run(["pgrep", "-f", "template-registry serve --port 0 --db .*"
+                                "template-registry-demo-"], capture_output=True, text=True)
+    assert leftovers.stdout == ""
