@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate import generate  # noqa: E402
+from generate import generate
 
 BIN = Path(sys.executable).parent
 OUT = Path(__file__).resolve().parent / "out"

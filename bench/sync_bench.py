@@ -101,7 +101,8 @@ def history(work: Path, commits: int, env: dict[str, str]) -> list[str]:
     for i in range(commits):
         body = text.replace("cpus: ", f"# edit {i}\n    cpus: ", 1)
         data = body.encode()
-        stream += [f"commit refs/heads/main", f"committer bench <b@example.com> {1700000000 + i} +0000",
+        stream += ["commit refs/heads/main",
+                   f"committer bench <b@example.com> {1700000000 + i} +0000",
                    "data 4", "edit", "from refs/heads/main^0" if i == 0 else "",
                    f"M 100644 inline {rel}", f"data {len(data)}", body]
     git(repo, "fast-import", "--quiet", stdin="\n".join(line for line in stream if line != "")

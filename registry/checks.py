@@ -11,7 +11,7 @@ from typing import Any
 
 from registry.findings import Finding
 from registry.loader import Document, load_document
-from registry.results import FileResult, Identity
+from registry.results import FileResult, identity_of
 from validators import image_tag, launch_resources, launch_routes, parameter_schema, schema, secret
 
 Rule = Callable[[Document], list[Finding]]
@@ -25,22 +25,17 @@ CONTENT_RULES: tuple[Rule, ...] = (
 )
 def check_content(raw: bytes, path: str = "") -> FileResult:
     """Load RAW and run every content rule on it."""
+    return check_and_load(raw, path)[0]
+
+
+def check_and_load(raw: bytes, path: str = "") -> tuple[FileResult, dict[str, Any] | None]:
+    """The rules' result for RAW, and its data when it loads (plan needs the body too)."""
     loaded = load_document(raw, path)
     findings = list(loaded.findings)
     doc = loaded.document
     if doc is None:
-        return FileResult([f.as_tuple() for f in findings], None)
+        return FileResult([f.as_tuple() for f in findings], None), None
     for rule in CONTENT_RULES:
         findings += rule(doc)
     findings.sort()
-    return FileResult([f.as_tuple() for f in findings], _identity(doc))
-
-
-def _identity(doc: Document) -> Identity | None:
-    name: Any = doc.data.get("name")
-    account: Any = doc.data.get("account_id")
-    if not (isinstance(name, str) and isinstance(account, str)):
-        return None
-    account_line, account_column = doc.position(("account_id",), prefer="value")
-    name_line, name_column = doc.position(("name",), prefer="value")
-    return Identity(account, account_line, account_column, name, name_line, name_column)
+    return FileResult([f.as_tuple() for f in findings], identity_of(doc)), doc.data

@@ -16,12 +16,13 @@ Equality is on the create fields only, with empty optional fields treated as abs
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from registry.compare import canonical, same_template
+from registry.compare import canonical, canonical_json
 
 Kind = Literal["create", "replace", "delete", "dedupe"]
 Key = tuple[str, str]
@@ -30,14 +31,31 @@ ORDER: dict[str, int] = {"create": 0, "replace": 1, "dedupe": 2, "delete": 3}
 
 @dataclass(frozen=True)
 class Desired:
-    """A template file of the commit: its path and body (the API's create body)."""
+    """A template file of the commit: its path, identity and body (the API's create body).
+
+    The body is kept as JSON text with its canonical form beside it: comparing 10,000
+    unchanged templates then needs neither their bodies decoded nor canonicalised again.
+    """
 
     path: str
-    body: dict[str, Any]
+    account_id: str
+    name: str
+    body_json: str
+    canonical_json: str
+
+    @classmethod
+    def from_body(cls, path: str, body: dict[str, Any]) -> Desired:
+        return cls(path, str(body["account_id"]), str(body["name"]), json.dumps(body),
+                   canonical_json(body))
 
     @property
     def key(self) -> Key:
-        return (str(self.body["account_id"]), str(self.body["name"]))
+        return (self.account_id, self.name)
+
+    @property
+    def body(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads(self.body_json)
+        return data
 
 
 @dataclass(frozen=True)
@@ -129,7 +147,7 @@ def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, An
         if not remotes:
             actions.append(Action("create", account, name, item.path, body=item.body))
             continue
-        matching = [r for r in remotes if same_template(item.body, r)]
+        matching = [r for r in remotes if canonical_json(r) == item.canonical_json]
         if matching:
             kept = matching[0]
             extra = [r for r in remotes if r is not kept]
@@ -140,9 +158,9 @@ def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, An
             else:
                 unchanged += 1
             continue
-        latest = remotes[-1]
+        body = item.body
         actions.append(Action("replace", account, name, item.path, remote_ids=_ids(remotes),
-                              changes=tuple(diff(latest, item.body)), body=item.body))
+                              changes=tuple(diff(remotes[-1], body)), body=body))
     actions.sort(key=lambda a: (ORDER[a.kind], a.account_id, a.name))
     return Plan(ref, commit, tuple(sorted(remote)), tuple(actions), unchanged, prune)
 

@@ -6,9 +6,12 @@ pydantic nor the rules.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from registry.findings import Finding
+
+if TYPE_CHECKING:
+    from registry.loader import Document
 
 Row = tuple[int, int, str, str, str]
 
@@ -23,6 +26,11 @@ class Identity(NamedTuple):
     name_line: int
     name_column: int
 
+    def plain(self) -> tuple[str, int, int, str, int, int]:
+        """As a plain tuple (marshal stores no named tuples)."""
+        return (self.account_id, self.account_line, self.account_column, self.name,
+                self.name_line, self.name_column)
+
 
 class FileResult(NamedTuple):
     """Path-free findings and the identity of one file's content."""
@@ -34,7 +42,7 @@ class FileResult(NamedTuple):
         return [Finding.from_tuple(path, row) for row in self.rows]
 
     def to_plain(self) -> tuple[list[Row], tuple[str, int, int, str, int, int] | None]:
-        return self.rows, (tuple(self.identity) if self.identity else None)  # type: ignore[return-value]
+        return self.rows, (self.identity.plain() if self.identity else None)
 
     @classmethod
     def from_plain(cls, plain: tuple[list[Row], tuple[str, int, int, str, int, int] | None]
@@ -42,3 +50,14 @@ class FileResult(NamedTuple):
         """Rebuild from `to_plain` (as marshal returns it: rows are already tuples)."""
         rows, identity = plain
         return cls(rows, Identity._make(identity) if identity else None)
+
+
+def identity_of(doc: Document) -> Identity | None:
+    """The document's account and name with their positions, if both are strings."""
+    name: Any = doc.data.get("name")
+    account: Any = doc.data.get("account_id")
+    if not (isinstance(name, str) and isinstance(account, str)):
+        return None
+    account_line, account_column = doc.position(("account_id",), prefer="value")
+    name_line, name_column = doc.position(("name",), prefer="value")
+    return Identity(account, account_line, account_column, name, name_line, name_column)

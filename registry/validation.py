@@ -81,40 +81,56 @@ def _check_pending(pending: list[tuple[str, bytes, bytes]], results: dict[str, F
                    cache: cache_mod.ResultCache | None) -> None:
     if not pending:
         return  # everything came from the cache: the rules (and pydantic) are not imported
-    for (rel, key, _), result in zip(pending, _check_all(pending), strict=True):
+    checked = check_many([raw for _, _, raw in pending])
+    for (rel, key, _), (result, _body) in zip(pending, checked, strict=True):
         results[rel] = result
         if cache is not None:
             cache.put(key, result)
 
 
-def _check_all(pending: list[tuple[str, bytes, bytes]]) -> list[FileResult]:
-    from registry.checks import check_content
+def check_many(raws: Sequence[bytes], *, with_body: bool = False
+               ) -> list[tuple[FileResult, dict[str, Any] | None]]:
+    """Check each file's bytes (and keep its data if WITH_BODY), in forked workers when many.
+
+    Workers inherit the bytes through fork instead of receiving them pickled.
+    """
+    from registry.checks import check_and_load
 
     workers = min(os.cpu_count() or 1, 8)
-    if len(pending) < PARALLEL_THRESHOLD or workers < 2:
-        return [check_content(raw) for _, _, raw in pending]
+    if len(raws) < PARALLEL_THRESHOLD or workers < 2:
+        return [_keep(check_and_load(raw), with_body) for raw in raws]
     import multiprocessing
 
     global _PENDING
-    _PENDING = pending
-    chunk = max(1, len(pending) // (workers * 4))
-    ranges = [(start, min(start + chunk, len(pending))) for start in range(0, len(pending), chunk)]
+    _PENDING = (list(raws), with_body)
+    chunk = max(1, len(raws) // (workers * 4))
+    ranges = [(start, min(start + chunk, len(raws))) for start in range(0, len(raws), chunk)]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             parts = pool.map(_check_range, ranges)
     finally:
-        _PENDING = []
-    return [FileResult.from_plain(plain) for part in parts for plain in part]
+        _PENDING = ([], False)
+    return [(FileResult.from_plain(plain), body) for part in parts for plain, body in part]
 
 
-_PENDING: list[tuple[str, bytes, bytes]] = []
+_PENDING: tuple[list[bytes], bool] = ([], False)
+
+
+def _keep(checked: tuple[FileResult, dict[str, Any] | None], with_body: bool
+          ) -> tuple[FileResult, dict[str, Any] | None]:
+    return checked if with_body else (checked[0], None)
 
 
 def _check_range(bounds: tuple[int, int]) -> list[Any]:
-    """In a forked worker: check a slice of the pending files (inherited, not pickled)."""
-    from registry.checks import check_content
+    """In a forked worker: check a slice of the pending files."""
+    from registry.checks import check_and_load
 
-    return [check_content(raw).to_plain() for _, _, raw in _PENDING[bounds[0]:bounds[1]]]
+    raws, with_body = _PENDING
+    out = []
+    for raw in raws[bounds[0]:bounds[1]]:
+        result, body = _keep(check_and_load(raw), with_body)
+        out.append((result.to_plain(), body))
+    return out
 
 
 def registry_findings(config: Config, results: dict[str, FileResult],

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from registry import gitrepo
-from registry.history import identity_of, owned_keys
+from registry.blobstore import BlobStore
+from registry.history import identity_of_bytes, owned_keys
 from tests.helpers import named
 
 
@@ -43,10 +44,10 @@ def test_history_keeps_removed_and_renamed_identities(tmp_path: Path) -> None:
     commit_file(repo, "templates/b.yaml", named("b", "acct-2"), "add b")
     commit_file(repo, "templates/b.yaml", None, "remove b")
     commit_file(repo, "README.md", "x", "not a template")
-    assert owned_keys(repo, "HEAD", "templates") == {
+    assert owned_keys(repo, "HEAD", "templates", BlobStore(repo)) == {
         ("acct-1", "first-name"), ("acct-1", "second-name"), ("acct-2", "b")}
     first = git(repo, "rev-list", "--max-parents=0", "HEAD").strip()
-    assert owned_keys(repo, first, "templates") == {("acct-1", "first-name")}
+    assert owned_keys(repo, first, "templates", BlobStore(repo)) == {("acct-1", "first-name")}
 
 
 def test_merge_resolution_counts(tmp_path: Path) -> None:
@@ -60,14 +61,16 @@ def test_merge_resolution_counts(tmp_path: Path) -> None:
     (repo / "templates/a.yaml").write_text(named("resolved", "acct-1"))
     git(repo, "add", "templates/a.yaml")
     git(repo, "commit", "-qm", "merge")
-    assert owned_keys(repo, "HEAD", "templates") == {
+    assert owned_keys(repo, "HEAD", "templates", BlobStore(repo)) == {
         ("acct-1", n) for n in ("base", "topic", "main", "resolved")}
 
 
 def test_blob_identities_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = repo_at(tmp_path / "r")
     commit_file(repo, "templates/a.yaml", named("a", "acct-1"), "add")
-    assert owned_keys(repo, "HEAD", "templates") == {("acct-1", "a")}
+    store = BlobStore(repo)
+    assert owned_keys(repo, "HEAD", "templates", store) == {("acct-1", "a")}
+    store.save()
     calls: list[list[str]] = []
     original = gitrepo.read_blobs
 
@@ -76,11 +79,11 @@ def test_blob_identities_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         return original(root, blob_ids)
 
     monkeypatch.setattr(gitrepo, "read_blobs", counting)
-    assert owned_keys(repo, "HEAD", "templates") == {("acct-1", "a")}
+    assert owned_keys(repo, "HEAD", "templates", BlobStore(repo)) == {("acct-1", "a")}
     assert calls == [[]]
 
 
 def test_identity_of_unparseable_blob() -> None:
-    assert identity_of(b"- a list\n") is None
-    assert identity_of(b"name: x\naccount_id: 3\n") is None
-    assert identity_of(b"name: x\naccount_id: acct\n") == ("acct", "x")
+    assert identity_of_bytes(b"- a list\n") is None
+    assert identity_of_bytes(b"name: x\naccount_id: 3\n") is None
+    assert identity_of_bytes(b"name: x\naccount_id: acct\n") == ("acct", 2, 13, "x", 1, 7)

@@ -24,7 +24,7 @@ B = template_body("b", "acct-1")
 
 
 def test_create_and_unchanged() -> None:
-    plan = compute_plan([Desired("t/a.yaml", A), Desired("t/b.yaml", B)],
+    plan = compute_plan([Desired.from_body("t/a.yaml", A), Desired.from_body("t/b.yaml", B)],
                         {"acct-1": [remote(A, "id-a")]}, set())
     assert [(a.kind, a.name, a.path) for a in plan.actions] == [("create", "b", "t/b.yaml")]
     assert plan.unchanged == 1
@@ -34,7 +34,8 @@ def test_create_and_unchanged() -> None:
 def test_replace_lists_changed_fields() -> None:
     changed = json.loads(json.dumps(A))
     changed["vendor_configuration"]["bundle_config"]["tag"] = "2.0.0"
-    plan = compute_plan([Desired("t/a.yaml", changed)], {"acct-1": [remote(A, "id-a")]}, set())
+    plan = compute_plan([Desired.from_body("t/a.yaml", changed)],
+                        {"acct-1": [remote(A, "id-a")]}, set())
     (action,) = plan.actions
     assert (action.kind, action.remote_ids) == ("replace", ("id-a",))
     old_tag = A["vendor_configuration"]["bundle_config"]["tag"]
@@ -55,7 +56,7 @@ def test_dedupe_keeps_the_oldest_match() -> None:
     state = {"acct-1": [remote(A, "id-2", "2026-01-02T00:00:00+00:00"),
                         remote(A, "id-1", "2026-01-01T00:00:00+00:00"),
                         remote(A, "id-3", "2026-01-03T00:00:00+00:00", model_type="COMPLETION")]}
-    (action,) = compute_plan([Desired("t/a.yaml", A)], state, set()).actions
+    (action,) = compute_plan([Desired.from_body("t/a.yaml", A)], state, set()).actions
     assert (action.kind, action.kept_id, action.remote_ids) == ("dedupe", "id-1",
                                                                 ("id-2", "id-3"))
 
@@ -63,22 +64,22 @@ def test_dedupe_keeps_the_oldest_match() -> None:
 def test_replace_of_duplicates_deletes_all_old_ones() -> None:
     changed = {**A, "model_type": "COMPLETION"}
     state = {"acct-1": [remote(A, "id-1"), remote(A, "id-2", "2026-02-01T00:00:00+00:00")]}
-    (action,) = compute_plan([Desired("t/a.yaml", changed)], state, set()).actions
+    (action,) = compute_plan([Desired.from_body("t/a.yaml", changed)], state, set()).actions
     assert (action.kind, action.remote_ids) == ("replace", ("id-1", "id-2"))
     assert action.changed_fields == ["model_type"]
 
 
 def test_same_name_in_other_account_is_another_template() -> None:
     other = template_body("a", "acct-2")
-    plan = compute_plan([Desired("t/a.yaml", A)], {"acct-1": [], "acct-2": [remote(other, "x")]},
-                        {("acct-2", "a")})
+    plan = compute_plan([Desired.from_body("t/a.yaml", A)],
+                        {"acct-1": [], "acct-2": [remote(other, "x")]}, {("acct-2", "a")})
     assert [(a.kind, a.account_id) for a in plan.actions] == [("create", "acct-1"),
                                                               ("delete", "acct-2")]
 
 
 def test_renderings() -> None:
     changed = {**A, "model_type": "COMPLETION"}
-    plan = compute_plan([Desired("t/a.yaml", changed), Desired("t/b.yaml", B)],
+    plan = compute_plan([Desired.from_body("t/a.yaml", changed), Desired.from_body("t/b.yaml", B)],
                         {"acct-1": [remote(A, "id-a")]}, set(), commit="f" * 40)
     text = render_plan(plan, "text").splitlines()
     assert text[1] == "  + create  acct-1/b (t/b.yaml)"

@@ -7,11 +7,15 @@ authentication, or templates at the commit that do not validate). With
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from registry.blobstore import BlobStore
+from registry.compare import canonical_json
 from registry.config import Config, ConfigError, load_config
 from registry.findings import Finding, has_errors
 from registry.plan import Desired, Plan, compute_plan
@@ -38,26 +42,37 @@ class Options:
     api_url: str | None = None
 
 
-def desired_state(config: Config, ref: str) -> tuple[str, list[Desired]]:
-    """(commit id, templates) of REF; Stop(2) with the findings if they do not validate."""
+def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list[Desired]]:
+    """(commit id, templates) of REF; Stop(2) with the findings if they do not validate.
+
+    Blobs checked before (by id, in STORE) are neither read nor parsed again.
+    """
     from registry import gitrepo
-    from registry.loader import load_document
-    from registry.validation import check_contents, registry_findings
+    from registry.validation import check_many, registry_findings
 
     commit = gitrepo.commit_id(config.root, ref)
-    files = gitrepo.templates_at(config.root, ref, config.templates)
-    contents = [(f.path, f.data) for f in files]
-    results = check_contents(config.root, contents)
-    findings: list[Finding] = registry_findings(config, results, [f.path for f in files])
+    entries = gitrepo.tree_entries(config.root, ref, config.templates)
+    missing = sorted({blob for _, blob in entries if store.checked(blob) is None})
+    raws = gitrepo.read_blobs(config.root, missing)
+    checked = check_many([raws[b] for b in missing], with_body=True)
+    for blob, (result, data) in zip(missing, checked, strict=True):
+        kept = (json.dumps(data), canonical_json(data)) if data is not None else None
+        store.put_checked(blob, result, kept)
+    results, bodies = {}, {}
+    for path, blob in entries:
+        known = store.checked(blob)
+        assert known is not None, "every blob was just checked"
+        results[path], bodies[path] = known
+    findings: list[Finding] = registry_findings(config, results, [path for path, _ in entries])
     if has_errors(findings):
         errors = [f for f in findings if f.severity == "error"]
         raise Stop(2, f"The templates at {ref} ({commit[:12]}) do not validate; nothing was "
-                      f"planned:\n{render(errors, len(files), 'text')}")
+                      f"planned:\n{render(errors, len(entries), 'text')}")
     desired = []
-    for path, data in contents:
-        doc = load_document(data, path).document
-        assert doc is not None, "validated templates load"
-        desired.append(Desired(path, doc.data))
+    for path, _ in entries:
+        identity, body = results[path].identity, bodies[path]
+        assert identity is not None and body is not None, "valid templates load"
+        desired.append(Desired(path, identity.account_id, identity.name, *body))
     return commit, desired
 
 
@@ -65,10 +80,15 @@ def build_plan(config: Config, options: Options, client: Lister) -> Plan:
     """Desired state from git, ownership from history, actual state from the API."""
     from registry.history import owned_keys
 
-    commit, desired = desired_state(config, options.ref)
-    owned = owned_keys(config.root, options.ref, config.templates)
+    store = BlobStore(config.root)
+    try:
+        commit, desired = desired_state(config, options.ref, store)
+        owned = owned_keys(config.root, options.ref, config.templates, store)
+    finally:
+        store.save()
     accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned} | set(config.accounts))
-    remote = {account: client.list_templates(account) for account in accounts}
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(accounts)))) as pool:
+        remote = dict(zip(accounts, pool.map(client.list_templates, accounts), strict=True))
     return compute_plan(desired, remote, owned, ref=options.ref, commit=commit,
                         prune=options.prune)
 

@@ -96,10 +96,10 @@ class Store:
             cursor = self._conn.execute("DELETE FROM templates WHERE id = ?", (template_id,))
         return cursor.rowcount > 0
 
-    def list(
+    def list_json(
         self, accounts: Collection[str] | None, *, page: int, limit: int
-    ) -> tuple[list[Record], int]:
-        """One page (1-based) in creation order, and the exact total; None = every account."""
+    ) -> tuple[list[str], int]:
+        """`list`, with each template as the JSON text it is stored as (no decode/encode)."""
         where, params = _account_filter(accounts)
         offset = (page - 1) * limit
         with self._lock:
@@ -112,7 +112,14 @@ class Store:
                 f"SELECT body FROM templates{where} ORDER BY seq LIMIT ? OFFSET ?",
                 (*params, limit, offset),
             ).fetchall()
-        return [_load(row[0]) for row in rows], total
+        return [str(row[0]) for row in rows], total
+
+    def list(
+        self, accounts: Collection[str] | None, *, page: int, limit: int
+    ) -> tuple[list[Record], int]:
+        """One page (1-based) in creation order, and the exact total; None = every account."""
+        bodies, total = self.list_json(accounts, page=page, limit=limit)
+        return [_load(body) for body in bodies], total
 
     def integrity_check(self) -> str:
         """SQLite's own verdict on the database file: "ok" when sound."""
