@@ -77,17 +77,17 @@ def plan_versus_validate(work: Path, count: int, env: dict[str, str]) -> list[st
     rows = []
     with running_server(api_key=KEY) as server:
         run(["sync", "--root", str(repo)], url=server.url, env=env)
-        for label in ("cold", "warm"):
-            if label == "cold":
-                shutil.rmtree(cache, ignore_errors=True)
-            plan = run(["plan", "--root", str(repo)], url=server.url, env=env)
-            if label == "cold":
-                shutil.rmtree(cache, ignore_errors=True)
-            else:
-                run(["validate", "--root", str(repo)], url=server.url, env=env)
-            validate = run(["validate", "--root", str(repo)], url=server.url, env=env)
-            rows.append(f"| plan {count:,} unchanged templates ({label} cache) | {plan:.2f} s; "
-                        f"validate the same files: {validate:.2f} s |")
+        timings: dict[str, float] = {}
+        for command in ("plan", "validate"):
+            shutil.rmtree(cache, ignore_errors=True)
+            timings[f"{command} cold"] = run([command, "--root", str(repo)], url=server.url,
+                                             env=env)
+            timings[f"{command} warm"] = run([command, "--root", str(repo)], url=server.url,
+                                             env=env)
+    for label in ("cold", "warm"):
+        rows.append(f"| plan {count:,} unchanged templates ({label} cache) | "
+                    f"{timings['plan ' + label]:.2f} s; validate the same files "
+                    f"({label} cache): {timings['validate ' + label]:.2f} s |")
     return rows
 
 

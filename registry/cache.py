@@ -31,7 +31,8 @@ RACY_NS = 2_000_000_000
 StatKey = tuple[int, int, int, int]
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # The code whose behaviour a cached result depends on.
-_CODE = ("loader.py", "findings.py", "model.py", "checks.py", "results.py")
+_CODE = ("loader.py", "findings.py", "model.py", "checks.py", "results.py", "files.py",
+         "compare.py")
 _LIBRARIES = ("yaml", "_yaml", "pydantic", "pydantic_core")
 
 

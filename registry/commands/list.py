@@ -11,7 +11,7 @@ from registry.config import ConfigError, load_config
 
 def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str = "text") -> int:
     """Exit 0 (files that do not load are named on stderr: run validate for details)."""
-    from registry.checks import check_content
+    from registry.checks import check_and_load
 
     try:
         config = load_config(root)
@@ -22,15 +22,11 @@ def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str 
     rows = []
     broken = []
     for path, data in sources:
-        result = check_content(data, path)
+        result, body = check_and_load(data, path)
         ident = result.identity
-        if ident is None:
+        if ident is None or body is None:
             broken.append(path)
             continue
-        from registry.loader import load_document
-
-        doc = load_document(data, path).document
-        body = doc.data if doc is not None else {}
         rows.append({"account_id": ident.account_id, "name": ident.name,
                      "endpoint_type": body.get("endpoint_type"),
                      "model_type": body.get("model_type"), "path": path,
