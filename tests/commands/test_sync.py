@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -245,3 +246,35 @@ def test_sync_through_faults_converges_without_duplicates(tmp_path: Path) -> Non
         assert final.returncode == 0, final.stdout
     everything = "".join(r.stdout + r.stderr for r in runs) + final.stdout + final.stderr + log
     assert KEY not in everything
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_lines_otherwise() -> None:
+    from registry.apply import Outcome
+    from registry.commands.sync import Progress
+    from registry.plan import Action
+
+    outcomes = [Outcome(Action("create", "acct", f"t{i}", f"t{i}.yaml"), created_id=f"id{i}")
+                for i in range(3)]
+    outcomes[1].ok, outcomes[1].error = False, "503"
+    terminal = _Terminal()
+    bar = Progress(3, terminal)
+    for outcome in outcomes:
+        bar.done(outcome)
+    bar.finish()
+    assert terminal.getvalue().endswith("\r[##############################] 3/3, 1 failed\n")
+    assert "\r[##########--------------------] 1/3, 0 failed" in terminal.getvalue()
+    log = io.StringIO()
+    lines = Progress(3, log)
+    for outcome in outcomes:
+        lines.done(outcome)
+    assert log.getvalue().splitlines() == [
+        "Applying 3 action(s)...",
+        "ok     + create  acct/t0 (t0.yaml) -> id0",
+        "FAILED + create  acct/t1 (t1.yaml) -> id1",
+        "ok     + create  acct/t2 (t2.yaml) -> id2",
+    ]
