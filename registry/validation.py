@@ -33,12 +33,12 @@ def check_files(root: Path, rel_paths: Sequence[str], *,
         path = os.path.join(base, rel)
         try:
             stat = os.stat(path)
-            key = cache.known_digest(rel, stat) if cache is not None else None
-            hit = cache.get(key) if cache is not None and key is not None else None
-            if hit is not None:
-                cache.remember(rel, stat, key)  # type: ignore[union-attr,arg-type]
-                results[rel] = hit
-                continue
+            if cache is not None:
+                known = cache.known_digest(rel, stat)
+                if known is not None and (hit := cache.get(known)) is not None:
+                    cache.remember(rel, stat, known)
+                    results[rel] = hit
+                    continue
             raw = files_mod.read_limited(path)
         except OSError as exc:
             results[rel] = FileResult([(1, 1, "error", "yaml-unsafe",
@@ -52,25 +52,6 @@ def check_files(root: Path, rel_paths: Sequence[str], *,
                 results[rel] = hit
                 continue
         pending.append((rel, key, raw))
-    _check_pending(pending, results, cache)
-    if cache is not None:
-        cache.save()
-    return results
-
-
-def check_contents(root: Path, contents: Sequence[tuple[str, bytes]], *,
-                   use_cache: bool = True) -> dict[str, FileResult]:
-    """The content-rule result of in-memory files (e.g. blobs of a commit), by path."""
-    cache = cache_mod.ResultCache(root) if use_cache else None
-    results: dict[str, FileResult] = {}
-    pending: list[tuple[str, bytes, bytes]] = []
-    for rel, raw in contents:
-        key = cache_mod.digest(raw)
-        hit = cache.get(key) if cache is not None else None
-        if hit is not None:
-            results[rel] = hit
-        else:
-            pending.append((rel, key, raw))
     _check_pending(pending, results, cache)
     if cache is not None:
         cache.save()
