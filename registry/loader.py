@@ -110,6 +110,14 @@ def describe(value: Any) -> str:
     return type(value).__name__
 
 
+def label(loc: Path) -> str:
+    """`vendor_configuration.bundle_config.command[2]` for a location tuple."""
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+    return text or "the template"
+
+
 def decode(raw: bytes, path: str) -> tuple[str | None, list[Finding]]:
     """Bytes to text: refuse files over 1 MiB and bytes that are not UTF-8, with a position."""
     if len(raw) > MAX_BYTES:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from registry.checks import check_content
 
 # Line numbers are part of the tests' assertions: keep this text's layout.
@@ -50,3 +53,18 @@ def named(name: str, account: str = "acct-test") -> str:
     """BASE with another name and account (same line layout)."""
     return edit(edit(BASE, "name: test-model", f"name: {name}"), "account_id: acct-test",
                 f"account_id: {account}")
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in REPO; fail the test on a non-zero exit; return its output."""
+    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
+                          text=True).stdout
+
+
+def init_repo(path: Path) -> Path:
+    """A new git repository at PATH on branch main, with a committer identity."""
+    path.mkdir(parents=True, exist_ok=True)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "config", "user.email", "ci@example.com")
+    git(path, "config", "user.name", "CI")
+    return path

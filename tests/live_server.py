@@ -34,7 +34,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -70,12 +70,11 @@ class _Output:
 
     def _pump(self, stream: IO[str], name: str) -> None:
         try:
-            for line in stream:
-                with self.changed:
-                    self.lines.append((name, line.rstrip("\r\n")))
-                    self.changed.notify_all()
-        except (OSError, ValueError):
-            pass  # the pipe was closed under us
+            with suppress(OSError, ValueError):  # the pipe was closed under us
+                for line in stream:
+                    with self.changed:
+                        self.lines.append((name, line.rstrip("\r\n")))
+                        self.changed.notify_all()
         finally:
             with self.changed:
                 self.changed.notify_all()

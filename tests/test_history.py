@@ -10,12 +10,7 @@ import pytest
 from registry import gitrepo
 from registry.blobstore import BlobStore
 from registry.history import identity_of_bytes, owned_keys
-from tests.helpers import named
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout
+from tests.helpers import git, init_repo, named
 
 
 def commit_file(repo: Path, rel: str, text: str | None, message: str) -> None:
@@ -29,16 +24,8 @@ def commit_file(repo: Path, rel: str, text: str | None, message: str) -> None:
     git(repo, "commit", "-qm", message)
 
 
-def repo_at(path: Path) -> Path:
-    path.mkdir()
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.email", "t@example.com")
-    git(path, "config", "user.name", "T")
-    return path
-
-
 def test_history_keeps_removed_and_renamed_identities(tmp_path: Path) -> None:
-    repo = repo_at(tmp_path / "r")
+    repo = init_repo(tmp_path / "r")
     commit_file(repo, "templates/a.yaml", named("first-name", "acct-1"), "add")
     commit_file(repo, "templates/a.yaml", named("second-name", "acct-1"), "rename template")
     commit_file(repo, "templates/b.yaml", named("b", "acct-2"), "add b")
@@ -51,7 +38,7 @@ def test_history_keeps_removed_and_renamed_identities(tmp_path: Path) -> None:
 
 
 def test_merge_resolution_counts(tmp_path: Path) -> None:
-    repo = repo_at(tmp_path / "r")
+    repo = init_repo(tmp_path / "r")
     commit_file(repo, "templates/a.yaml", named("base", "acct-1"), "base")
     git(repo, "checkout", "-q", "-b", "topic")
     commit_file(repo, "templates/a.yaml", named("topic", "acct-1"), "topic")
@@ -66,7 +53,7 @@ def test_merge_resolution_counts(tmp_path: Path) -> None:
 
 
 def test_blob_identities_are_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    repo = repo_at(tmp_path / "r")
+    repo = init_repo(tmp_path / "r")
     commit_file(repo, "templates/a.yaml", named("a", "acct-1"), "add")
     store = BlobStore(repo)
     assert owned_keys(repo, "HEAD", "templates", store) == {("acct-1", "a")}

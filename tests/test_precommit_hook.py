@@ -13,14 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import BASE, edit
+from tests.helpers import BASE, edit, git
 
 ROOT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
 
-
-def git(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.helpers import edit
+from tests.helpers import edit, git
 from tests.live_server import LiveServer, running_server
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,10 +54,6 @@ def test_least_privilege_and_no_cancelled_sync() -> None:
         "${{ secrets.SGP_READONLY_API_KEY }}", "")
     assert 'sync --ref "${{ github.sha }}"' in text
 
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout
 
 
 @pytest.fixture

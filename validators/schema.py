@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from registry.findings import Finding
-from registry.loader import Document, Path, describe
+from registry.loader import Document, Path, describe, label
 from registry.model import ModelTemplateRequest
 
 _EXPECTED = {
@@ -51,14 +51,6 @@ def check(doc: Document) -> list[Finding]:
             continue
         findings.append(_finding(doc, loc, error))
     return findings
-
-
-def label(loc: Path) -> str:
-    """`vendor_configuration.bundle_config.command[2]` for a location tuple."""
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-    return text or "the template"
 
 
 def _unknown_field(doc: Document, loc: Path, explained: set[Path]) -> Finding:

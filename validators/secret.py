@@ -15,8 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from registry.findings import Finding
-from registry.loader import Document, Path
-from validators.schema import label
+from registry.loader import Document, Path, label
 
 RULE = "secret"
 _SHAPES: tuple[tuple[str, str], ...] = (

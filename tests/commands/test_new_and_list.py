@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from registry.cli import main
+from tests.helpers import git, init_repo
 
 
 @pytest.fixture
@@ -49,14 +49,9 @@ def test_new_rejects_unknown_gpu(registry: Path, capsys: pytest.CaptureFixture[s
     assert "nvidia-hopper-h100" in capsys.readouterr().err
 
 
-def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
-
 
 def test_list_working_tree_and_commit(registry: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    git(registry, "init", "-q", "-b", "main")
-    git(registry, "config", "user.email", "t@example.com")
-    git(registry, "config", "user.name", "T")
+    init_repo(registry)
     assert main(["new", "first", "--account", "acct-a", "--root", str(registry)]) == 0
     git(registry, "add", "-A")
     git(registry, "commit", "-qm", "first")

@@ -17,22 +17,15 @@ from registry.apply import apply_plan
 from registry.client import ApiClient
 from registry.commands.plan import Options, build_plan
 from registry.config import load_config
-from tests.helpers import edit, named
+from tests.helpers import edit, git, init_repo, named
 from tests.live_server import LiveServer, running_server, template_body
 
 KEY = "key-DO-NOT-PRINT-4f9a1c"
 
 
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True,
-                          text=True).stdout
-
 
 def make_repo(path: Path, templates: dict[str, str]) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q", "-b", "main")
-    git(path, "config", "user.email", "ci@example.com")
-    git(path, "config", "user.name", "CI")
+    init_repo(path)
     (path / "pyproject.toml").write_text("[tool.template-registry]\n")
     write(path, templates)
     commit(path, "initial templates")
