@@ -11,6 +11,8 @@ from collections.abc import Callable, Sequence
 
 import click
 
+from registry.errors import ExitCode, RegistryError
+
 FORMATS_VALIDATE = click.Choice(["text", "json", "github"])
 
 
@@ -103,8 +105,13 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None, fmt: str,
     """Show what sync would change (read-only)."""
     from registry.commands.plan import Options, plan_command
 
-    return plan_command(Options(ref, root, prune, api_url), fmt=fmt,
-                        detailed_exitcode=detailed_exitcode)
+    try:
+        return plan_command(Options(ref, root, prune, api_url), fmt=fmt,
+                            detailed_exitcode=detailed_exitcode)
+    except RegistryError as exc:
+        if detailed_exitcode:  # as Terraform: 2 means "changes", so every error is 1
+            exc.exit_code = ExitCode.FAILED
+        raise
 
 
 @cli.command()
@@ -152,7 +159,11 @@ def serve(host: str, port: int, db: str | None, api_key: str | None,
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the CLI and return its exit code (0 ok, 1 findings or failures, 2 usage)."""
+    """Run the CLI and return its exit code: the one place errors become codes.
+
+    0 ok; 1 findings, failed actions or API failures; 2 usage, configuration or
+    authentication; 130 interrupted (see registry.errors).
+    """
     args = list(sys.argv[1:] if argv is None else argv)
     try:
         result = cli.main(args=args, prog_name="template-registry", standalone_mode=False)
@@ -160,10 +171,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
+        return int(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
+    except (click.Abort, KeyboardInterrupt):
+        print("Interrupted.", file=sys.stderr)
+        return int(ExitCode.INTERRUPTED)
+    except RegistryError as exc:
+        text = str(exc)
+        print(f"template-registry: {text}" if exc.prefixed else text, file=sys.stderr)
         return int(exc.exit_code)
-    except click.Abort:
-        click.echo("Aborted.", err=True)
-        return 1
     return int(result) if isinstance(result, int) else 0
 
 

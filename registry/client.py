@@ -39,6 +39,7 @@ import httpx
 
 from registry import __version__
 from registry.compare import same_template
+from registry.errors import ApiError, AuthError, ClientError, ConfigError
 
 __all__ = [
     "API_KEY_ENV",
@@ -48,7 +49,7 @@ __all__ = [
     "ApiError",
     "AuthError",
     "ClientError",
-    "ConfigurationError",
+    "ConfigError",
     "check_url_safe_for_key",
     "resolve_base_url",
 ]
@@ -78,32 +79,6 @@ _NOT_RETRYABLE: tuple[type[httpx.TransportError], ...] = (
 )
 
 
-class ClientError(Exception):
-    """Base of every error raised here; its message never contains the API key."""
-
-
-class ConfigurationError(ClientError):
-    """Missing key, unsafe or malformed base URL: fix the setup (CLI exit 2)."""
-
-
-class AuthError(ClientError):
-    """The API refused the key (401) or the account (403) (CLI exit 2)."""
-
-    def __init__(self, message: str, *, status: int, detail: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.detail = detail
-
-
-class ApiError(ClientError):
-    """A call failed for good (after retries where they are safe)."""
-
-    def __init__(self, message: str, *, status: int | None = None, detail: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.detail = detail
-
-
 # --- configuration -------------------------------------------------------------------
 
 
@@ -122,16 +97,16 @@ def check_url_safe_for_key(base_url: str) -> None:
         host = parts.hostname
         parts.port  # noqa: B018 - raises ValueError on a malformed port
     except ValueError:
-        raise ConfigurationError("the API base URL is malformed") from None
+        raise ConfigError("the API base URL is malformed") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise ConfigurationError(
+        raise ConfigError(
             f"the API base URL must use https (or http on loopback), not {scheme or 'no'} scheme"
         )
     if not host:
-        raise ConfigurationError("the API base URL has no host")
+        raise ConfigError("the API base URL has no host")
     if scheme == "http" and not _is_loopback(host):
-        raise ConfigurationError(
+        raise ConfigError(
             f"refusing to send the API key over plain http to {host!r}: use https "
             "(plain http is allowed only for loopback hosts)"
         )
@@ -149,9 +124,9 @@ def _is_loopback(host: str) -> bool:
 def _check_key(api_key: str) -> None:
     """A key that cannot be a header value would make httpx quote it in an error."""
     if not api_key:
-        raise ConfigurationError(f"no API key: set {API_KEY_ENV}")
+        raise ConfigError(f"no API key: set {API_KEY_ENV}")
     if any(not (0x21 <= ord(char) <= 0x7E) for char in api_key):
-        raise ConfigurationError(
+        raise ConfigError(
             f"the API key (from {API_KEY_ENV}) contains spaces or invalid characters"
         )
 
@@ -233,7 +208,7 @@ class ApiClient:
         """A client with the key from $SGP_API_KEY and the URL from `resolve_base_url`."""
         api_key = os.environ.get(API_KEY_ENV, "").strip()
         if not api_key:
-            raise ConfigurationError(f"no API key: set the environment variable {API_KEY_ENV}")
+            raise ConfigError(f"no API key: set the environment variable {API_KEY_ENV}")
         base_url = resolve_base_url(api_url, config_base_url)
         check_url_safe_for_key(base_url)
         return cls(base_url, api_key, **kwargs)

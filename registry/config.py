@@ -8,11 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from registry.errors import ConfigError
+
 KEYS = ("templates", "base_url", "accounts")
-
-
-class ConfigError(Exception):
-    """A configuration or usage problem: the command stops with exit code 2."""
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import git
 
-from registry.config import ConfigError
+from registry.errors import ConfigError
 from registry.files import MAX_BYTES, is_template
 
 

@@ -25,7 +25,7 @@ from registry.client import (
     ApiError,
     AuthError,
     ClientError,
-    ConfigurationError,
+    ConfigError,
     check_url_safe_for_key,
     resolve_base_url,
 )
@@ -476,20 +476,20 @@ def test_safe_urls(url: str) -> None:
                                  "http://10.0.0.1", "http://localhost.evil.com",
                                  "https://host:notaport", "http://[::1"])
 def test_unsafe_urls_are_refused(url: str) -> None:
-    with pytest.raises(ConfigurationError):
+    with pytest.raises(ConfigError):
         check_url_safe_for_key(url)
 
 
 def test_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SGP_API_KEY", raising=False)
     monkeypatch.delenv("SGP_CLIENT_BASE_URL", raising=False)
-    with pytest.raises(ConfigurationError, match="SGP_API_KEY"):
+    with pytest.raises(ConfigError, match="SGP_API_KEY"):
         ApiClient.from_env(api_url=None, config_base_url=None)
     monkeypatch.setenv("SGP_API_KEY", "")
-    with pytest.raises(ConfigurationError, match="SGP_API_KEY"):
+    with pytest.raises(ConfigError, match="SGP_API_KEY"):
         ApiClient.from_env(api_url=None, config_base_url=None)
     monkeypatch.setenv("SGP_API_KEY", KEY)
-    with pytest.raises(ConfigurationError) as info:
+    with pytest.raises(ConfigError) as info:
         ApiClient.from_env(api_url="http://example.com", config_base_url=None)
     assert KEY not in str(info.value)
     with ApiClient.from_env(api_url=None, config_base_url="https://config.test") as client:
@@ -514,10 +514,10 @@ def test_key_never_in_errors_repr_or_logs(caplog: pytest.LogCaptureFixture) -> N
     with pytest.raises(ApiError) as lost:
         make_client(handler, max_attempts=2).delete_template("x", "a")
     errors.append(lost.value)
-    with pytest.raises(ConfigurationError) as config:
+    with pytest.raises(ConfigError) as config:
         ApiClient("http://example.com", KEY)
     errors.append(config.value)
-    with pytest.raises(ConfigurationError) as bad_key:
+    with pytest.raises(ConfigError) as bad_key:
         ApiClient(URL, KEY + "\n")
     errors.append(bad_key.value)
     for error in errors:

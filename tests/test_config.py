@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from registry.config import ConfigError, find_root, load_config
+from registry.config import find_root, load_config
+from registry.errors import ConfigError
 
 
 def write(root: Path, text: str) -> Path:

@@ -6,19 +6,15 @@ import json
 import sys
 from pathlib import Path
 
-from registry.config import ConfigError, load_config
+from registry.config import load_config
 
 
 def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str = "text") -> int:
     """Exit 0 (files that do not load are named on stderr: run validate for details)."""
     from registry.checks import check_and_load
 
-    try:
-        config = load_config(root)
-        sources = _sources(config.root, config.templates, ref)
-    except ConfigError as exc:
-        print(f"template-registry: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(root)
+    sources = _sources(config.root, config.templates, ref)
     rows = []
     broken = []
     for path, data in sources:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
-from registry.config import Config, ConfigError, load_config
+from registry.config import Config, load_config
+from registry.errors import ConfigError, RegistryError
 
 _STATIC = re.compile(r"^[^*?\[]*/")
 
@@ -15,31 +15,21 @@ _STATIC = re.compile(r"^[^*?\[]*/")
 def new_template(name: str, *, account_id: str, endpoint_type: str = "SYNC",
                  model_type: str = "GENERIC", gpu_type: str | None = None,
                  output: str | None = None, root: str | None = None, force: bool = False) -> int:
-    """Exit 0 when written, 1 when the name is taken or the file exists, 2 on bad input."""
+    """Exit 0 when written; RegistryError (1) when the name is taken or the file exists,
+    ConfigError (2) on bad input."""
     from registry.model import GPU_TYPES
 
-    try:
-        config = load_config(root)
-    except ConfigError as exc:
-        print(f"template-registry: {exc}", file=sys.stderr)
-        return 2
+    config = load_config(root)
     if not name.strip() or name != name.strip():
-        print("template-registry: NAME must be non-empty, without surrounding spaces",
-              file=sys.stderr)
-        return 2
+        raise ConfigError("NAME must be non-empty, without surrounding spaces")
     if gpu_type is not None and gpu_type not in GPU_TYPES:
-        print(f"template-registry: --gpu-type {gpu_type!r} is not one of "
-              f"{', '.join(GPU_TYPES)}", file=sys.stderr)
-        return 2
+        raise ConfigError(f"--gpu-type {gpu_type!r} is not one of {', '.join(GPU_TYPES)}")
     clash = _existing(config, account_id, name)
     if clash:
-        print(f"template-registry: {name!r} is already defined for account {account_id!r} in "
-              f"{clash}", file=sys.stderr)
-        return 1
+        raise RegistryError(f"{name!r} is already defined for account {account_id!r} in {clash}")
     target = Path(output) if output else default_path(config, account_id, name)
     if target.exists() and not force:
-        print(f"template-registry: {target} exists (use --force to overwrite)", file=sys.stderr)
-        return 1
+        raise RegistryError(f"{target} exists (use --force to overwrite)")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render(name, account_id, endpoint_type, model_type, gpu_type),
                       encoding="utf-8")

@@ -2,32 +2,24 @@
 
 Exit codes: 0 (a plan was made), 1 (an API error), 2 (usage, configuration,
 authentication, or templates at the commit that do not validate). With
---detailed-exitcode, as Terraform does: 0 no changes, 2 changes, 1 any error.
+--detailed-exitcode, as Terraform does: 0 no changes, 2 changes, 1 any error (the CLI
+maps errors to codes; see registry.errors).
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from registry.blobstore import BlobStore
 from registry.compare import canonical_json
-from registry.config import Config, ConfigError, load_config
+from registry.config import Config, load_config
+from registry.errors import InvalidTemplates
 from registry.findings import Finding, has_errors
 from registry.plan import Desired, Plan, compute_plan
 from registry.report import render
-
-
-class Stop(Exception):
-    """Stop the command with CODE after printing MESSAGE (already formatted)."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
 
 
 class Lister(Protocol):
@@ -43,7 +35,7 @@ class Options:
 
 
 def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list[Desired]]:
-    """(commit id, templates) of REF; Stop(2) with the findings if they do not validate.
+    """(commit id, templates) of REF; InvalidTemplates with the findings if they do not validate.
 
     Blobs checked before (by id, in STORE) are neither read nor parsed again.
     """
@@ -66,8 +58,8 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
     findings: list[Finding] = registry_findings(config, results, [path for path, _ in entries])
     if has_errors(findings):
         errors = [f for f in findings if f.severity == "error"]
-        raise Stop(2, f"The templates at {ref} ({commit[:12]}) do not validate; nothing was "
-                      f"planned:\n{render(errors, len(entries), 'text')}")
+        raise InvalidTemplates(f"The templates at {ref} ({commit[:12]}) do not validate; "
+                               f"nothing was planned:\n{render(errors, len(entries), 'text')}")
     desired = []
     for path, _ in entries:
         identity, body = results[path].identity, bodies[path]
@@ -93,38 +85,12 @@ def build_plan(config: Config, options: Options, client: Lister) -> Plan:
                         prune=options.prune)
 
 
-def run_guarded(body: Callable[[], int], *, errors_as: int | None = None) -> int:
-    """Run BODY, turning configuration, client and Stop errors into exit codes.
-
-    Usage, configuration and authentication problems exit 2, API failures 1; with
-    ERRORS_AS every error exits with that code instead (plan --detailed-exitcode).
-    """
-    from registry.client import AuthError, ClientError, ConfigurationError
-
-    try:
-        return body()
-    except Stop as stop:
-        print(stop.message, file=sys.stderr)
-        code = stop.code
-    except (ConfigError, ConfigurationError, AuthError) as exc:
-        print(f"template-registry: {exc}", file=sys.stderr)
-        code = 2
-    except ClientError as exc:
-        print(f"template-registry: API error: {exc}", file=sys.stderr)
-        code = 1
-    return code if errors_as is None else errors_as
-
-
 def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False) -> int:
     from registry.client import ApiClient
     from registry.plan_render import render_plan
 
-    def body() -> int:
-        config = load_config(options.root)
-        with ApiClient.from_env(api_url=options.api_url,
-                                config_base_url=config.base_url) as client:
-            plan = build_plan(config, options, client)
-        print(render_plan(plan, fmt))
-        return (2 if plan.has_changes else 0) if detailed_exitcode else 0
-
-    return run_guarded(body, errors_as=1 if detailed_exitcode else None)
+    config = load_config(options.root)
+    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:
+        plan = build_plan(config, options, client)
+    print(render_plan(plan, fmt))
+    return (2 if plan.has_changes else 0) if detailed_exitcode else 0

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from registry.apply import Outcome, Report, apply_plan
-from registry.commands.plan import Options, build_plan, run_guarded
+from registry.commands.plan import Options, build_plan
 from registry.config import load_config
 from registry.plan_render import describe, render_plan
 
@@ -23,26 +23,22 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
                  parallelism: int = 8, report_file: str | None = None) -> int:
     from registry.client import ApiClient
 
-    def body() -> int:
-        config = load_config(options.root)
-        with ApiClient.from_env(api_url=options.api_url,
-                                config_base_url=config.base_url) as client:
-            plan = build_plan(config, options, client)
-            log = sys.stderr if fmt == "json" else sys.stdout
-            if fmt == "text" or dry_run:
-                print(render_plan(plan, "text" if fmt == "text" else "json"), file=log)
-            if dry_run:
-                print("Dry run: nothing was changed.", file=log)
-                return 0
-            progress = Progress(len(plan.actions), log)
-            report = apply_plan(plan, client, parallelism=parallelism, on_done=progress.done)
-            progress.finish()
-        if report_file:
-            Path(report_file).write_text(json.dumps(report.to_dict(), indent=2, default=str))
-        print_report(report, fmt)
-        return 1 if report.failed else 0
-
-    return run_guarded(body)
+    config = load_config(options.root)
+    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:
+        plan = build_plan(config, options, client)
+        log = sys.stderr if fmt == "json" else sys.stdout
+        if fmt == "text" or dry_run:
+            print(render_plan(plan, "text" if fmt == "text" else "json"), file=log)
+        if dry_run:
+            print("Dry run: nothing was changed.", file=log)
+            return 0
+        progress = Progress(len(plan.actions), log)
+        report = apply_plan(plan, client, parallelism=parallelism, on_done=progress.done)
+        progress.finish()
+    if report_file:
+        Path(report_file).write_text(json.dumps(report.to_dict(), indent=2, default=str))
+    print_report(report, fmt)
+    return 1 if report.failed else 0
 
 
 def print_report(report: Report, fmt: str) -> None:

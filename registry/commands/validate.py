@@ -6,12 +6,12 @@ the cross-file rule (uniqueness) still sees every template (see registry.validat
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from registry import files as files_mod
-from registry.config import Config, ConfigError, load_config
+from registry.config import Config, load_config
+from registry.errors import ConfigError
 from registry.findings import has_errors
 from registry.report import render
 from registry.validation import check_files, registry_findings
@@ -19,13 +19,9 @@ from registry.validation import check_files, registry_findings
 
 def validate(paths: Sequence[str], *, root: str | None = None, fmt: str = "text",
              use_cache: bool = True) -> int:
-    """Exit 0 without errors (warnings allowed), 1 with errors, 2 on a usage problem."""
-    try:
-        config = load_config(root)
-        targets, universe = _select(config, paths)
-    except ConfigError as exc:
-        print(f"template-registry: {exc}", file=sys.stderr)
-        return 2
+    """Exit 0 without errors (warnings allowed), 1 with errors; ConfigError on bad usage."""
+    config = load_config(root)
+    targets, universe = _select(config, paths)
     results = check_files(config.root, universe, use_cache=use_cache)
     findings = registry_findings(config, results, targets)
     print(render(findings, len(targets), fmt))

@@ -25,6 +25,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from registry.errors import ConfigError, RegistryError
 from registry.server.app import create_asgi
 from registry.server.settings import Settings
 from registry.server.store import Store
@@ -46,11 +47,12 @@ def serve(
     fault_seed: int,
     insecure: bool,
 ) -> int:
-    """Serve until stopped; 0 after a clean stop, 1 if it cannot start, 2 without a key."""
+    """Serve until stopped; 0 after a clean stop, RegistryError if it cannot start
+    (ConfigError without a key)."""
     if not api_key and not insecure:
-        _err("error: refusing to start without an API key: pass --api-key KEY or set "
-             "TEMPLATE_REGISTRY_SERVE_API_KEY (or --insecure for an open local server)")
-        return 2
+        raise ConfigError("refusing to start without an API key: pass --api-key KEY or set "
+                          "TEMPLATE_REGISTRY_SERVE_API_KEY (or --insecure for an open local "
+                          "server)")
     if not api_key:
         _err("warning: --insecure: any client may call this server without a key")
     settings = Settings(
@@ -64,14 +66,12 @@ def serve(
     try:
         store = Store(db)
     except (sqlite3.Error, OSError) as exc:
-        _err(f"error: cannot open the database {db}: {exc}")
-        return 1
+        raise RegistryError(f"cannot open the database {db}: {exc}") from None
     try:
         try:
             sock = bind_socket(host, port)
         except OSError as exc:
-            _err(f"error: cannot listen on {host}:{port}: {exc.strerror or exc}")
-            return 1
+            raise RegistryError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         if fault_rate > 0:
             _err(f"faults: rate {fault_rate}, seed {fault_seed}")
         return run(create_asgi(settings, store), sock, url_for(host, sock))
@@ -126,11 +126,12 @@ def run(app: ASGIApp, sock: socket.socket, url: str) -> int:
         with _signal_handlers(stop):
             asyncio.run(_serve_and_announce(server, sock, url))
     except SystemExit as exc:  # uvicorn exits this way when startup fails
-        _err(f"error: the server could not start ({exc.code})")
-        return 1
+        raise RegistryError(f"the server could not start ({exc.code})") from None
     finally:
         sock.close()
-    return 0 if server.started else 1
+    if not server.started:
+        raise RegistryError("the server stopped before it started serving")
+    return 0
 
 
 class _Server(uvicorn.Server):
