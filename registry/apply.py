@@ -1,9 +1,10 @@
 """Apply a plan: one API call per create and delete (plus retries), in bounded parallel.
 
 A replacement creates the new template before deleting the old one, and deletes nothing
-if the create failed, so a template is never missing because of a failed sync. A failed
-action does not stop the others; running sync again converges, since the next plan is
-computed from what the API then holds.
+if the create failed, so a template is never missing because of a failed sync. A held
+action (registry.plan's deletion guard) deletes nothing. A failed action does not stop
+the others; running sync again converges, since the next plan is computed from what the
+API then holds.
 """
 
 from __future__ import annotations
@@ -40,6 +41,9 @@ class Outcome:
 class Report:
     plan: Plan
     outcomes: list[Outcome]
+    # After applying: dedupes of a concurrent writer's duplicates, and what still differed.
+    repairs: list[Outcome] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -47,11 +51,15 @@ class Report:
 
     def summary(self) -> str:
         done = len(self.outcomes) - len(self.failed)
-        return f"Sync: {done} applied, {len(self.failed)} failed."
+        text = f"Sync: {done} applied, {len(self.failed)} failed."
+        held = len(self.plan.held)
+        return text[:-1] + f", {held} held back." if held else text
 
     def to_dict(self) -> dict[str, Any]:
         return {"plan": self.plan.to_dict(), "applied": len(self.outcomes) - len(self.failed),
-                "failed": len(self.failed), "outcomes": [o.to_dict() for o in self.outcomes]}
+                "failed": len(self.failed), "held": len(self.plan.held),
+                "outcomes": [o.to_dict() for o in self.outcomes],
+                "repairs": [o.to_dict() for o in self.repairs], "problems": self.problems}
 
 
 def apply_action(action: Action, client: Client) -> Outcome:
@@ -62,7 +70,7 @@ def apply_action(action: Action, client: Client) -> Outcome:
             assert action.body is not None, "create and replace carry the body"
             created = client.create_template(action.body)
             outcome.created_id = str(created.get("id"))
-        if action.kind in ("replace", "delete", "dedupe"):
+        if action.kind in ("replace", "delete", "dedupe") and action.deletes:
             for remote_id in action.remote_ids:
                 client.delete_template(remote_id, action.account_id)
                 outcome.deleted_ids.append(remote_id)
@@ -74,14 +82,21 @@ def apply_action(action: Action, client: Client) -> Outcome:
 
 def apply_plan(plan: Plan, client: Client, *, parallelism: int = 8,
                on_done: Callable[[Outcome], None] | None = None) -> Report:
-    """Apply every action with at most PARALLELISM calls in flight; report in plan order."""
+    """Apply every action that does something (held deletes do not) with at most
+    PARALLELISM calls in flight; report in plan order."""
+    todo = runnable(plan)
     outcomes: dict[int, Outcome] = {}
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
         futures = {pool.submit(apply_action, action, client): index
-                   for index, action in enumerate(plan.actions)}
+                   for index, action in enumerate(todo)}
         for future in as_completed(futures):
             outcome = future.result()
             outcomes[futures[future]] = outcome
             if on_done is not None:
                 on_done(outcome)
-    return Report(plan, [outcomes[i] for i in range(len(plan.actions))])
+    return Report(plan, [outcomes[i] for i in range(len(todo))])
+
+
+def runnable(plan: Plan) -> list[Action]:
+    """The actions that make a call: all but held deletes and dedupes."""
+    return [a for a in plan.actions if a.kind in ("create", "replace") or a.deletes]

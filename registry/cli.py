@@ -89,6 +89,10 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
         click.option("--api-url", default=None,
                      help="API base URL (else SGP_CLIENT_BASE_URL, config base_url, "
                           "production)."),
+        click.option("--allow-deletes", type=click.IntRange(min=0), default=None,
+                     metavar="N",
+                     help="Allow up to N deletes, past max_deletes and the guard against "
+                          "emptying an account."),
     )):
         command = option(command)
     return command
@@ -100,13 +104,13 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
               show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 without changes, 2 with changes, 1 on any error.")
-def plan(ref: str, root: str | None, prune: bool, api_url: str | None, fmt: str,
-         detailed_exitcode: bool) -> int:
+def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
+         allow_deletes: int | None, fmt: str, detailed_exitcode: bool) -> int:
     """Show what sync would change (read-only)."""
     from registry.commands.plan import Options, plan_command
 
     try:
-        return plan_command(Options(ref, root, prune, api_url), fmt=fmt,
+        return plan_command(Options(ref, root, prune, api_url, allow_deletes), fmt=fmt,
                             detailed_exitcode=detailed_exitcode)
     except RegistryError as exc:
         if detailed_exitcode:  # as Terraform: 2 means "changes", so every error is 1
@@ -123,14 +127,20 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None, fmt: str,
               show_default=True)
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Also write the JSON report to this file (e.g. a CI artifact).")
-def sync(ref: str, root: str | None, prune: bool, api_url: str | None, dry_run: bool,
-         parallelism: int, fmt: str, report: str | None) -> int:
+@click.option("--allow-rollback", is_flag=True,
+              help="Sync a commit older than the last one synced (the API goes back to it).")
+@click.option("--no-record", is_flag=True,
+              help="Neither check nor write the last-synced record (local experiments).")
+def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
+         allow_deletes: int | None, dry_run: bool, parallelism: int, fmt: str,
+         report: str | None, allow_rollback: bool, no_record: bool) -> int:
     """Push the templates of a commit to the API: create, replace, delete."""
     from registry.commands.plan import Options
     from registry.commands.sync import sync_command
 
-    return sync_command(Options(ref, root, prune, api_url), fmt=fmt, dry_run=dry_run,
-                        parallelism=parallelism, report_file=report)
+    return sync_command(Options(ref, root, prune, api_url, allow_deletes), fmt=fmt,
+                        dry_run=dry_run, parallelism=parallelism, report_file=report,
+                        allow_rollback=allow_rollback, record=not no_record)
 
 
 @cli.command()

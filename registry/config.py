@@ -10,7 +10,8 @@ from typing import Any
 
 from registry.errors import ConfigError
 
-KEYS = ("templates", "base_url", "accounts")
+KEYS = ("templates", "base_url", "accounts", "max_deletes", "protect")
+DEFAULT_MAX_DELETES = 10
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,10 @@ class Config:
     templates: str = "templates"
     base_url: str | None = None
     accounts: dict[str, list[str]] = field(default_factory=dict)
+    # The deletion guard: at most this many deletes per sync without --allow-deletes.
+    max_deletes: int = DEFAULT_MAX_DELETES
+    # "ACCOUNT/NAME" globs (fnmatch, case-sensitive) of templates sync never deletes.
+    protect: tuple[str, ...] = ()
 
     @property
     def templates_dir(self) -> Path:
@@ -76,4 +81,15 @@ def _parse(root: Path, table: dict[str, Any], source: Path) -> Config:
     ):
         raise ConfigError(f"{where}: accounts must map each account ID to a non-empty list of "
                           'path globs, e.g. "acct-123" = ["templates/search/**"]')
-    return Config(root, templates.strip().rstrip("/"), base_url, accounts)
+    max_deletes = table.get("max_deletes", DEFAULT_MAX_DELETES)
+    if isinstance(max_deletes, bool) or not isinstance(max_deletes, int) or max_deletes < 0:
+        raise ConfigError(f"{where}: max_deletes must be a whole number, 0 or more")
+    protect = table.get("protect", [])
+    if not isinstance(protect, list) or not all(
+        isinstance(p, str) and "/" in p and p.split("/", 1)[0] and p.split("/", 1)[1]
+        for p in protect
+    ):
+        raise ConfigError(f"{where}: protect must be a list of \"ACCOUNT/NAME-GLOB\" strings, "
+                          'e.g. ["acct-123/prod-*"]')
+    return Config(root, templates.strip().rstrip("/"), base_url, accounts, max_deletes,
+                  tuple(protect))

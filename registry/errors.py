@@ -52,6 +52,12 @@ class InvalidTemplates(RegistryError):
     prefixed = False
 
 
+class UnsafeOperation(RegistryError):
+    """Refused because it could lose data: a shallow clone, a rollback, a guard."""
+
+    exit_code = ExitCode.USAGE
+
+
 class ClientError(RegistryError):
     """Raised by the API client; its message never contains the API key."""
 

@@ -128,3 +128,70 @@ def read_blobs(root: Path, blob_ids: list[str]) -> dict[str, bytes]:
         found[blob] = out[end + 1:end + 1 + min(size, MAX_BYTES + 1)]
         position = end + 1 + size + 1
     return found
+
+
+# --- history safety: shallow clones and the last-synced record -------------------------
+
+
+def is_shallow(root: Path) -> bool:
+    """Whether the clone lacks history (`git clone --depth N`): ownership needs all of it."""
+    return str(open_repo(root).git.rev_parse("--is-shallow-repository")).strip() == "true"
+
+
+def is_ancestor(root: Path, older: str, newer: str) -> bool:
+    """Whether commit OLDER is NEWER or one of its ancestors."""
+    repo = open_repo(root)
+    try:
+        repo.git.merge_base("--is-ancestor", older, newer)
+    except git.GitCommandError as exc:
+        if exc.status == 1:
+            return False
+        raise ConfigError(f"cannot compare commits {older[:12]} and {newer[:12]}: "
+                          f"{_first_line(exc)}") from None
+    return True
+
+
+def has_remote(root: Path, name: str) -> bool:
+    return name in {remote.name for remote in open_repo(root).remotes}
+
+
+def read_ref(root: Path, ref: str) -> str | None:
+    """The commit a ref points at, or None when it does not exist."""
+    try:
+        out = open_repo(root).git.rev_parse("--verify", "--quiet", f"{ref}^{{commit}}")
+    except git.GitCommandError:
+        return None
+    return str(out).strip() or None
+
+
+def set_ref(root: Path, ref: str, commit: str) -> None:
+    open_repo(root).git.update_ref(ref, commit)
+
+
+def fetch_ref(root: Path, remote: str, ref: str) -> str | None:
+    """Copy REF from REMOTE (with its commits) over the local one; None if REMOTE lacks it."""
+    repo = open_repo(root)
+    try:
+        listed = str(repo.git.ls_remote(remote, ref)).strip()
+        if not listed:
+            return None
+        repo.git.fetch("--quiet", "--no-tags", remote, f"+{ref}:{ref}")
+    except git.GitCommandError as exc:
+        raise ConfigError(f"cannot read {ref} from the remote {remote!r}: "
+                          f"{_first_line(exc)}") from None
+    return read_ref(root, ref)
+
+
+def push_ref(root: Path, remote: str, commit: str, ref: str, *, force: bool) -> None:
+    """Point REF at COMMIT on REMOTE; refused (ConfigError) if that would move it backwards
+    without FORCE."""
+    try:
+        open_repo(root).git.push("--quiet", remote, f"{'+' if force else ''}{commit}:{ref}")
+    except git.GitCommandError as exc:
+        raise ConfigError(f"cannot write {ref} to the remote {remote!r}: "
+                          f"{_first_line(exc)}") from None
+
+
+def _first_line(exc: git.GitCommandError) -> str:
+    text = str(exc.stderr or "").strip().removeprefix("stderr:").strip().strip("'").strip()
+    return text.splitlines()[0] if text else f"git exited with {exc.status}"

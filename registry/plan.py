@@ -12,6 +12,12 @@ Per (account_id, name):
 - not desired, but owned (a file defined it earlier) -> delete every remote one
 - not desired, never owned (made by hand) -> left alone, unless prune
 Equality is on the create fields only, with empty optional fields treated as absent.
+
+Then the deletion guard (`Safety`): a protected template is never deleted (a
+replacement still creates the new one, and keeps the old); and unless --allow-deletes
+allows that many, a plan that deletes more than `max_deletes` templates, or every
+managed template of an account, holds back all its deletes. A held action stays in the
+plan, with the reason, so that the plan says so before anything runs.
 """
 
 from __future__ import annotations
@@ -19,10 +25,12 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from registry.compare import canonical, canonical_json
+from registry.config import DEFAULT_MAX_DELETES
 
 Kind = Literal["create", "replace", "delete", "dedupe"]
 Key = tuple[str, str]
@@ -78,6 +86,14 @@ class Action:
     changes: tuple[Change, ...] = ()
     reason: str = ""
     body: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # Why its deletes are held back ("" = nothing held): a held delete or dedupe does
+    # nothing; a held replacement creates the new template and keeps the old one(s).
+    held: str = ""
+
+    @property
+    def deletes(self) -> bool:
+        """Whether applying it deletes a remote template."""
+        return bool(self.remote_ids) and not self.held
 
     @property
     def changed_fields(self) -> list[str]:
@@ -92,6 +108,20 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Safety:
+    """What the deletion guard allows (config `max_deletes`, `protect`; --allow-deletes)."""
+
+    max_deletes: int = DEFAULT_MAX_DELETES
+    allow_deletes: int | None = None
+    protect: tuple[str, ...] = ()
+
+    def protected_by(self, account_id: str, name: str) -> str | None:
+        """The `protect` pattern matching ACCOUNT_ID/NAME, if any (fnmatch, case-sensitive)."""
+        key = f"{account_id}/{name}"
+        return next((p for p in self.protect if fnmatchcase(key, p)), None)
+
+
+@dataclass(frozen=True)
 class Plan:
     ref: str
     commit: str
@@ -99,18 +129,30 @@ class Plan:
     actions: tuple[Action, ...]
     unchanged: int
     prune: bool = False
+    # Set when the deletion guard held deletes back: what tripped it and how to allow it.
+    guard: str = ""
+    # Things a reviewer should know that are not actions (e.g. near-duplicate names).
+    warnings: tuple[str, ...] = ()
 
     def count(self, *kinds: str) -> int:
-        return sum(action.kind in kinds for action in self.actions)
+        return sum(action.kind in kinds and not (action.held and action.kind != "replace")
+                   for action in self.actions)
+
+    @property
+    def held(self) -> tuple[Action, ...]:
+        return tuple(action for action in self.actions if action.held)
 
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
 
     def summary(self) -> str:
-        """`Plan: X to create, Y to replace, Z to delete.` (dedupes delete too)."""
-        return (f"Plan: {self.count('create')} to create, {self.count('replace')} to replace, "
+        """`Plan: X to create, Y to replace, Z to delete.` (dedupes delete too; held
+        deletes are not counted, and are named after)."""
+        text = (f"Plan: {self.count('create')} to create, {self.count('replace')} to replace, "
                 f"{self.count('delete', 'dedupe')} to delete.")
+        held = sum(len(a.remote_ids) for a in self.held)
+        return text[:-1] + f"; {held} deletion(s) held back." if held else text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -118,14 +160,16 @@ class Plan:
             "prune": self.prune,
             "summary": {"create": self.count("create"), "replace": self.count("replace"),
                         "delete": self.count("delete"), "dedupe": self.count("dedupe"),
-                        "unchanged": self.unchanged},
+                        "held": len(self.held), "unchanged": self.unchanged},
+            "guard": self.guard,
+            "warnings": list(self.warnings),
             "actions": [action.to_dict() for action in self.actions],
         }
 
 
 def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, Any]]],
                  owned: set[Key], *, ref: str = "HEAD", commit: str = "",
-                 prune: bool = False) -> Plan:
+                 prune: bool = False, safety: Safety | None = None) -> Plan:
     """The actions that make REMOTE (templates by account) equal to DESIRED."""
     wanted = {item.key: item for item in desired}
     found: dict[Key, list[dict[str, Any]]] = defaultdict(list)
@@ -162,7 +206,56 @@ def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, An
         actions.append(Action("replace", account, name, item.path, remote_ids=_ids(remotes),
                               changes=tuple(diff(remotes[-1], body)), body=body))
     actions.sort(key=lambda a: (ORDER[a.kind], a.account_id, a.name))
-    return Plan(ref, commit, tuple(sorted(remote)), tuple(actions), unchanged, prune)
+    actions, guard = _guard(actions, {key[0] for key in wanted}, safety or Safety())
+    warnings = _near_names(wanted, found, {(a.account_id, a.name) for a in actions})
+    return Plan(ref, commit, tuple(sorted(remote)), tuple(actions), unchanged, prune, guard,
+                warnings)
+
+
+def _guard(actions: list[Action], desired_accounts: set[str],
+           safety: Safety) -> tuple[list[Action], str]:
+    """Hold back protected deletes, then every delete if the guard trips; (actions, why)."""
+    out = []
+    for action in actions:
+        pattern = safety.protected_by(action.account_id, action.name)
+        if pattern is not None and action.remote_ids and action.kind != "create":
+            action = replace(action, held=f"protected by protect = {pattern!r}")
+        out.append(action)
+    deletes = [a for a in out if a.kind == "delete" and a.deletes]
+    count = sum(len(a.remote_ids) for a in deletes)
+    emptied = sorted({a.account_id for a in deletes} - desired_accounts)
+    reasons = []
+    if count > safety.max_deletes:
+        reasons.append(f"{count} deletion(s) exceed max_deletes ({safety.max_deletes})")
+    if emptied:
+        reasons.append("it would delete every managed template of account(s) "
+                       + ", ".join(repr(a) for a in emptied))
+    if not reasons or (safety.allow_deletes is not None and count <= safety.allow_deletes):
+        return out, ""
+    why = "; ".join(reasons)
+    if safety.allow_deletes is not None:
+        why += f" (--allow-deletes {safety.allow_deletes} allows fewer)"
+    why += f": held back; run with --allow-deletes {count} to allow them"
+    held = {id(a) for a in deletes}
+    return [replace(a, held=why) if id(a) in held else a for a in out], why
+
+
+def _near_names(wanted: dict[Key, Desired], found: dict[Key, list[dict[str, Any]]],
+                acted: set[Key]) -> tuple[str, ...]:
+    """Remote templates left alone whose name equals a file's but for case or spaces.
+
+    `validate` forbids such pairs in git, since people pick templates by name.
+    """
+    files = {(account, name.strip().casefold()): item for (account, name), item in wanted.items()}
+    warnings = []
+    for key in sorted(set(found) - set(wanted) - acted):
+        item = files.get((key[0], key[1].strip().casefold()))
+        if item is not None:
+            ids = ", ".join(_ids(found[key]))
+            warnings.append(f"remote template {key[1]!r} (id {ids}) in account {key[0]!r} differs "
+                            f"only in case or spaces from {item.name!r} ({item.path}); rename "
+                            "or delete one of them")
+    return tuple(warnings)
 
 
 def _age(item: dict[str, Any]) -> tuple[str, str]:

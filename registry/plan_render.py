@@ -27,6 +27,11 @@ def short(value: Any) -> str:
 
 def describe(action: Action) -> str:
     """One line: what happens to which template, from which file, to which remote id."""
+    line = _describe(action)
+    return f"{line} [HELD: {action.held}]" if action.held else line
+
+
+def _describe(action: Action) -> str:
     where = f" ({action.path})" if action.path else ""
     ids = ", ".join(action.remote_ids)
     if action.kind == "create":
@@ -55,6 +60,9 @@ def _text(plan: Plan) -> str:
     if not plan.actions:
         lines.append(f"  No changes: the API holds the {plan.unchanged} template(s) of this "
                      "commit.")
+    lines += [f"Warning: {warning}" for warning in plan.warnings]
+    if plan.guard:
+        lines.append(f"Deletion guard: {plan.guard}")
     lines.append(plan.summary())
     return "\n".join(lines)
 
@@ -71,7 +79,8 @@ def _markdown(plan: Plan) -> str:
     if plan.actions:
         lines += ["| | action | account | name | file | remote id |", "|---|---|---|---|---|---|"]
         for action in plan.actions:
-            lines.append(f"| {SYMBOL[action.kind]} | {action.kind} | `{action.account_id}` | "
+            kind = f"{action.kind} (held)" if action.held else action.kind
+            lines.append(f"| {SYMBOL[action.kind]} | {kind} | `{action.account_id}` | "
                          f"`{_cell(action.name)}` | {_cell(action.path or '')} | "
                          f"{', '.join(action.remote_ids)} |")
         for action in plan.actions:
@@ -85,4 +94,7 @@ def _markdown(plan: Plan) -> str:
             lines += ["", "</details>"]
     else:
         lines.append("No changes.")
+    lines += [f"\n> [!WARNING]\n> {_cell(warning)}" for warning in plan.warnings]
+    if plan.guard:
+        lines.append(f"\n> [!CAUTION]\n> Deletion guard: {_cell(plan.guard)}")
     return "\n".join(lines)

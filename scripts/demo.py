@@ -87,6 +87,8 @@ def main() -> int:
         step("Cloning this repository into a temporary folder (this checkout stays as it is)")
         repo = work / "registry"
         subprocess.run(["git", "clone", "--quiet", str(ROOT), str(repo)], check=True)
+        # No `origin`: sync keeps its last-synced record in the clone, not in this checkout.
+        subprocess.run(["git", "remote", "remove", "origin"], cwd=repo, check=True)
         for key, value in (("user.email", "demo@example.com"), ("user.name", "demo")):
             subprocess.run(["git", "config", key, value], cwd=repo, check=True)
 

@@ -16,6 +16,13 @@ def write(root: Path, text: str) -> Path:
 def test_defaults_without_pyproject(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     assert (config.templates, config.base_url, config.accounts) == ("templates", None, {})
+    assert (config.max_deletes, config.protect) == (10, ())
+
+
+def test_deletion_guard_settings(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, (
+        '[tool.template-registry]\nmax_deletes = 3\nprotect = ["acct-a/prod-*", "*/keep"]\n')))
+    assert (config.max_deletes, config.protect) == (3, ("acct-a/prod-*", "*/keep"))
 
 
 def test_full_table(tmp_path: Path) -> None:
@@ -34,6 +41,13 @@ def test_full_table(tmp_path: Path) -> None:
     ('accounts = {a = "x"}', "non-empty list of path globs"),
     ("accounts = {a = []}", "non-empty list of path globs"),
     ("unknown = 1", "unknown key(s) unknown"),
+    ("max_deletes = -1", "max_deletes must be a whole number"),
+    ("max_deletes = true", "max_deletes must be a whole number"),
+    ('max_deletes = "5"', "max_deletes must be a whole number"),
+    ('protect = "a/b"', "protect must be a list"),
+    ('protect = ["no-slash"]', "protect must be a list"),
+    ('protect = ["/name"]', "protect must be a list"),
+    ('protect = ["acct/"]', "protect must be a list"),
 ])
 def test_invalid_tables(tmp_path: Path, body: str, message: str) -> None:
     write(tmp_path, f"[tool.template-registry]\n{body}\n")

@@ -9,9 +9,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def refs() -> str:
+    return subprocess.run(["git", "for-each-ref"], cwd=ROOT, check=True, capture_output=True,
+                          text=True).stdout
+
+
 def test_demo_runs_and_leaves_nothing_behind() -> None:
     status_before = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, check=True,
                                    capture_output=True, text=True).stdout
+    refs_before = refs()
     done = subprocess.run([sys.executable, str(ROOT / "scripts/demo.py")], cwd=ROOT,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -24,6 +30,7 @@ def test_demo_runs_and_leaves_nothing_behind() -> None:
     status_after = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, check=True,
                                   capture_output=True, text=True).stdout
     assert status_after == status_before
+    assert refs() == refs_before  # no last-synced record pushed into this checkout
     leftovers = subprocess.run(["pgrep", "-f", "template-registry serve --port 0 --db .*"
                                 "template-registry-demo-"], capture_output=True, text=True)
     assert leftovers.stdout == ""

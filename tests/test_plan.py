@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from registry.plan import Change, Desired, compute_plan
+from registry.plan import Change, Desired, Safety, compute_plan
 from registry.plan_render import render_plan
 from tests.live_server import template_body
 
@@ -92,6 +92,88 @@ def test_renderings() -> None:
     assert '| `model_type` | `"GENERIC"` | `"COMPLETION"` |' in markdown
     data = json.loads(render_plan(plan, "json"))
     assert data["summary"] == {"create": 1, "replace": 1, "delete": 0, "dedupe": 0,
-                               "unchanged": 0}
+                               "held": 0, "unchanged": 0}
     assert data["actions"][1]["changes"] == [
         {"field": "model_type", "before": "GENERIC", "after": "COMPLETION"}]
+
+
+# --- the deletion guard ----------------------------------------------------------------
+
+
+def removed(count: int, account: str = "acct-1") -> tuple[dict[str, list[dict[str, Any]]],
+                                                         set[tuple[str, str]]]:
+    """COUNT remote templates that git once defined and no longer does."""
+    bodies = [template_body(f"t{i:02}", account) for i in range(count)]
+    return ({account: [remote(b, f"id-{i:02}") for i, b in enumerate(bodies)]},
+            {(account, b["name"]) for b in bodies})
+
+
+def test_guard_holds_every_delete_past_max_deletes() -> None:
+    state, owned = removed(4)
+    keep = Desired.from_body("t/a.yaml", A)
+    state["acct-1"].append(remote(A, "id-a"))
+    plan = compute_plan([keep], state, owned, safety=Safety(max_deletes=3))
+    assert [(a.kind, a.deletes) for a in plan.actions] == [("delete", False)] * 4
+    assert plan.guard == ("4 deletion(s) exceed max_deletes (3): held back; run with "
+                          "--allow-deletes 4 to allow them")
+    assert all(a.held == plan.guard for a in plan.actions)
+    assert plan.summary() == ("Plan: 0 to create, 0 to replace, 0 to delete; "
+                              "4 deletion(s) held back.")
+    assert plan.has_changes
+    allowed = compute_plan([keep], state, owned, safety=Safety(max_deletes=3, allow_deletes=4))
+    assert (allowed.guard, [a.deletes for a in allowed.actions]) == ("", [True] * 4)
+    assert allowed.summary() == "Plan: 0 to create, 0 to replace, 4 to delete."
+    too_few = compute_plan([keep], state, owned, safety=Safety(max_deletes=3, allow_deletes=2))
+    assert too_few.guard == ("4 deletion(s) exceed max_deletes (3) (--allow-deletes 2 allows "
+                             "fewer): held back; run with --allow-deletes 4 to allow them")
+
+
+def test_guard_never_empties_an_account_of_its_managed_templates() -> None:
+    state, owned = removed(2)
+    state["acct-1"].append(remote(template_body("hand", "acct-1"), "id-hand"))
+    plan = compute_plan([Desired.from_body("t/b.yaml", template_body("b", "acct-2"))], state,
+                        owned)
+    assert [(a.kind, a.name, a.deletes) for a in plan.actions] == [
+        ("create", "b", False), ("delete", "t00", False), ("delete", "t01", False)]
+    assert plan.guard == ("it would delete every managed template of account(s) 'acct-1': held "
+                          "back; run with --allow-deletes 2 to allow them")
+    allowed = compute_plan([], state, owned, safety=Safety(allow_deletes=2))
+    assert [a.deletes for a in allowed.actions] == [True, True]
+
+
+def test_deletes_in_an_account_that_keeps_templates_pass_the_guard() -> None:
+    state, owned = removed(2)
+    state["acct-1"].append(remote(A, "id-a"))
+    plan = compute_plan([Desired.from_body("t/a.yaml", A)], state, owned)
+    assert (plan.guard, [a.deletes for a in plan.actions]) == ("", [True, True])
+
+
+def test_protected_templates_are_never_deleted() -> None:
+    changed = json.loads(json.dumps(B))
+    changed["model_type"] = "COMPLETION"
+    state = {"acct-1": [remote(A, "id-a"), remote(B, "id-b"),
+                        remote(template_body("gone", "acct-1"), "id-g"),
+                        remote(template_body("other", "acct-1"), "id-o")]}
+    safety = Safety(protect=("acct-1/[abg]*",), allow_deletes=5)
+    plan = compute_plan([Desired.from_body("t/a.yaml", A), Desired.from_body("t/b.yaml", changed)],
+                        state, {("acct-1", "gone"), ("acct-1", "other")}, safety=safety)
+    summary = [(a.kind, a.name, a.held, a.deletes) for a in plan.actions]
+    assert summary == [
+        ("replace", "b", "protected by protect = 'acct-1/[abg]*'", False),
+        ("delete", "gone", "protected by protect = 'acct-1/[abg]*'", False),
+        ("delete", "other", "", True)]
+    assert plan.guard == ""
+    assert plan.summary() == ("Plan: 0 to create, 1 to replace, 1 to delete; 2 deletion(s) held "
+                              "back.")
+
+
+def test_remote_names_equal_but_for_case_are_warned_about() -> None:
+    twin = template_body(" A", "acct-1")
+    plan = compute_plan([Desired.from_body("t/a.yaml", A)],
+                        {"acct-1": [remote(A, "id-a"), remote(twin, "id-twin")]}, set())
+    assert plan.actions == ()
+    assert plan.warnings == (
+        "remote template ' A' (id id-twin) in account 'acct-1' differs only in case or spaces "
+        "from 'a' (t/a.yaml); rename or delete one of them",)
+    assert "Warning: remote template ' A'" in render_plan(plan, "text")
+    assert json.loads(render_plan(plan, "json"))["warnings"] == list(plan.warnings)

@@ -40,7 +40,9 @@ def test_workflows_pass_the_github_workflow_schema() -> None:
 
 def test_least_privilege_and_no_cancelled_sync() -> None:
     sync, validate = load("sync.yml"), load("validate.yml")
-    assert sync["permissions"] == validate["permissions"] == {"contents": "read"}
+    assert validate["permissions"] == {"contents": "read"}
+    # sync pushes its last-synced record (a ref under refs/template-registry/).
+    assert sync["permissions"] == {"contents": "write"}
     assert sync["concurrency"] == {"group": "template-registry-sync",
                                    "cancel-in-progress": False}
     triggers = sync[True]  # PyYAML reads the key `on` as the boolean true
@@ -58,9 +60,14 @@ def test_least_privilege_and_no_cancelled_sync() -> None:
 
 @pytest.fixture
 def clone(tmp_path: Path) -> Iterator[Path]:
-    """A clone of this repository as the runner's checkout sees it, with our .venv."""
-    repo = tmp_path / "checkout"
-    git(tmp_path, "clone", "-q", str(ROOT), str(repo))
+    """A clone of this repository as the runner's checkout sees it, with our .venv.
+
+    Its `origin` is a bare copy, as GitHub's would be: sync pushes its last-synced
+    record there, never into this checkout.
+    """
+    repo, origin = tmp_path / "checkout", tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(ROOT), str(origin))
+    git(tmp_path, "clone", "-q", str(origin), str(repo))
     git(repo, "config", "user.email", "ci@example.com")
     git(repo, "config", "user.name", "CI")
     (repo / ".venv").symlink_to(ROOT / ".venv")
@@ -134,6 +141,9 @@ def test_pull_request_checks_then_sync_on_main(clone: Path, tmp_path: Path) -> N
             ("Sync the templates of this commit", 0)]
         report = json.loads((clone / "sync-report.json").read_text())
         assert (report["applied"], report["failed"]) == (6, 0)
+        recorded = git(tmp_path / "origin.git", "for-each-ref", "--format=%(objectname)",
+                       "refs/template-registry/synced/")
+        assert recorded.split() == [values["github.sha"]]
         again = run_steps("sync.yml", clone, values, env)
         assert "Plan: 0 to create, 0 to replace, 0 to delete." in again[0][1].stdout
         output = "".join(d.stdout + d.stderr for _, d in steps + synced + again)

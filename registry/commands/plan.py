@@ -16,9 +16,9 @@ from typing import Any, Protocol
 from registry.blobstore import BlobStore
 from registry.compare import canonical_json
 from registry.config import Config, load_config
-from registry.errors import InvalidTemplates
+from registry.errors import InvalidTemplates, UnsafeOperation
 from registry.findings import Finding, has_errors
-from registry.plan import Desired, Plan, compute_plan
+from registry.plan import Desired, Plan, Safety, compute_plan
 from registry.report import render
 
 
@@ -32,6 +32,7 @@ class Options:
     root: str | None = None
     prune: bool = False
     api_url: str | None = None
+    allow_deletes: int | None = None
 
 
 def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list[Desired]]:
@@ -68,21 +69,35 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
     return commit, desired
 
 
-def build_plan(config: Config, options: Options, client: Lister) -> Plan:
-    """Desired state from git, ownership from history, actual state from the API."""
+def build_plan(config: Config, options: Options, client: Lister, *,
+               also_owned_from: str | None = None) -> Plan:
+    """Desired state from git, ownership from history, actual state from the API.
+
+    ALSO_OWNED_FROM (a rollback) adds what that commit's history defined to what is owned.
+    """
+    from registry import gitrepo
     from registry.history import owned_keys
 
+    if gitrepo.is_shallow(config.root):
+        raise UnsafeOperation(
+            "this clone is shallow: ownership comes from the whole history, and without it "
+            "deleted templates would silently stay. Fetch it: `git fetch --unshallow`; in "
+            "GitHub Actions, actions/checkout with `fetch-depth: 0`; in GitLab CI, "
+            "`GIT_DEPTH: 0`.")
     store = BlobStore(config.root)
     try:
         commit, desired = desired_state(config, options.ref, store)
         owned = owned_keys(config.root, options.ref, config.templates, store)
+        if also_owned_from is not None:
+            owned |= owned_keys(config.root, also_owned_from, config.templates, store)
     finally:
         store.save()
     accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned} | set(config.accounts))
     with ThreadPoolExecutor(max_workers=min(8, max(1, len(accounts)))) as pool:
         remote = dict(zip(accounts, pool.map(client.list_templates, accounts), strict=True))
+    safety = Safety(config.max_deletes, options.allow_deletes, config.protect)
     return compute_plan(desired, remote, owned, ref=options.ref, commit=commit,
-                        prune=options.prune)
+                        prune=options.prune, safety=safety)
 
 
 def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False) -> int:

@@ -1,8 +1,12 @@
 """`template-registry sync`: make the API hold exactly the templates of a commit.
 
 Exit codes: 0 every action applied (or nothing to do); 1 some actions failed (the rest
-were applied; a rerun converges); 2 usage, configuration, authentication, or templates
-at the commit that do not validate.
+were applied; a rerun converges), the deletion guard held deletes back, or the API still
+differed from the commit after applying; 2 usage, configuration, authentication,
+templates at the commit that do not validate, a shallow clone, or a refused rollback.
+
+Order: check the last-synced record (registry.synced), plan, record this commit, apply,
+then list again to verify.
 """
 
 from __future__ import annotations
@@ -11,34 +15,74 @@ import json
 import sys
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from registry.apply import Outcome, Report, apply_plan
+from registry.apply import Outcome, Report, apply_plan, runnable
 from registry.commands.plan import Options, build_plan
-from registry.config import load_config
+from registry.config import Config, load_config
 from registry.plan_render import describe, render_plan
+
+if TYPE_CHECKING:
+    from registry.client import ApiClient
+
+
+REPAIR_ROUNDS = 3  # a concurrent writer may still be creating while we repair
 
 
 def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
-                 parallelism: int = 8, report_file: str | None = None) -> int:
+                 parallelism: int = 8, report_file: str | None = None,
+                 allow_rollback: bool = False, record: bool = True) -> int:
+    from registry import gitrepo, synced
     from registry.client import ApiClient
 
     config = load_config(options.root)
+    log = sys.stderr if fmt == "json" else sys.stdout
     with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:
-        plan = build_plan(config, options, client)
-        log = sys.stderr if fmt == "json" else sys.stdout
+        commit = gitrepo.commit_id(config.root, options.ref)
+        history = synced.Record.for_api(config.root, client.base_url) if record else None
+        last = history.read() if history is not None else None
+        rollback_from = synced.check_order(config.root, last, commit, options.ref,
+                                           allow_rollback=allow_rollback)
+        plan = build_plan(config, options, client, also_owned_from=rollback_from)
         if fmt == "text" or dry_run:
             print(render_plan(plan, "text" if fmt == "text" else "json"), file=log)
         if dry_run:
             print("Dry run: nothing was changed.", file=log)
             return 0
-        progress = Progress(len(plan.actions), log)
+        if history is not None and last != plan.commit:
+            history.write(plan.commit, rollback=rollback_from is not None)
+        progress = Progress(len(runnable(plan)), log)
         report = apply_plan(plan, client, parallelism=parallelism, on_done=progress.done)
         progress.finish()
+        if runnable(plan) and not report.failed:
+            verify(report, config, options, client, rollback_from, parallelism)
     if report_file:
         Path(report_file).write_text(json.dumps(report.to_dict(), indent=2, default=str))
     print_report(report, fmt)
-    return 1 if report.failed else 0
+    return 1 if report.failed or report.problems or plan.guard else 0
+
+
+def verify(report: Report, config: Config, options: Options, client: ApiClient,
+           rollback_from: str | None, parallelism: int) -> None:
+    """List again and check that the API now equals the commit (a concurrent writer?).
+
+    Duplicates of our own creates (another sync of the same commit running at the same
+    time) are removed at once; any other difference is reported (exit 1).
+    """
+    for attempt in range(REPAIR_ROUNDS + 1):
+        check = build_plan(config, options, client, also_owned_from=rollback_from)
+        left = runnable(check)
+        if not left:
+            return
+        if attempt < REPAIR_ROUNDS and all(action.kind == "dedupe" for action in left):
+            repair = apply_plan(check, client, parallelism=parallelism)
+            report.repairs += repair.outcomes
+            continue
+        report.problems += [f"after sync the API still differs from the commit: "
+                            f"{describe(action)}" for action in left]
+        report.problems.append("another writer may have changed the account meanwhile; "
+                               "run sync again")
+        return
 
 
 def print_report(report: Report, fmt: str) -> None:
@@ -47,6 +91,14 @@ def print_report(report: Report, fmt: str) -> None:
         return
     for outcome in report.failed:
         print(f"FAILED {describe(outcome.action)}: {outcome.error}")
+    for outcome in report.repairs:
+        status = "repaired" if outcome.ok else "FAILED to repair"
+        error = "" if outcome.ok else f": {outcome.error}"
+        print(f"{status} {describe(outcome.action)}{error}")
+    for problem in report.problems:
+        print(f"PROBLEM {problem}")
+    if report.plan.guard:
+        print(f"HELD BACK: {report.plan.guard}")
     print(report.summary())
 
 
