@@ -1,60 +1,56 @@
-"""Kubernetes resource quantities (`24Gi`, `500M`, `1.5e9`), parsed as Kubernetes does.
+"""Byte quantities (`24Gi`, `500M`, `1.5`) exactly as Launch parses memory and storage.
 
-Used by the Launch rules: memory and storage are quantities, and a value such as `24GB`
-is not one; `suggest` offers the spelling the user most likely meant.
+Launch is stricter than Kubernetes: ASCII digits with an optional fraction and one of
+twelve units, nothing else (no sign, exponent, `.5`, `1.`, `m`, spaces or `GB`), and the
+value is rounded to whole bytes, half to even, before any comparison. A value Kubernetes
+would take but Launch refuses (`1e3`, `500m`) fails only when a model is created, so the
+rules check Launch's grammar. `suggest` offers the spelling the user most likely meant.
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
+from fractions import Fraction
 
-_SUFFIXES = {
-    "": Decimal(1),
-    "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"),
-    "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12, "P": Decimal(10) ** 15, "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10, "Mi": Decimal(2) ** 20, "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40, "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
+UNITS: dict[str, int] = {
+    "": 1,
+    "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
+    "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
 }
-_QUANTITY = re.compile(
-    r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
-    r"(?:(?P<exponent>[eE][+-]?\d+)|(?P<suffix>Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]))?$"
-)
+# [0-9], not \d: Python's \d also matches other scripts' digits, which Launch refuses.
+_BYTES = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>[kMGTPE]|[KMGTPE]i)?")
 _LOOSE = re.compile(
-    r"^\s*(?P<number>\d+(?:\.\d+)?)\s*(?P<unit>[kKmMgGtTpPeE])(?:i?[bB]?|I[bB]?)\s*$"
+    r"\s*(?P<number>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>[kKmMgGtTpPeE])(?:i?[bB]?|I[bB]?)\s*"
 )
+# Largest first, so that a limit is shown in the unit it was most likely written in.
+_DISPLAY = sorted((unit for unit in UNITS if unit), key=UNITS.__getitem__, reverse=True)
 
 
-def parse(text: str) -> Decimal | None:
-    """The quantity's value in base units (bytes, cores), or None if TEXT is not a quantity."""
-    match = _QUANTITY.match(text)
+def parse_bytes(text: str) -> int | None:
+    """TEXT's value in whole bytes (half to even), or None if Launch would refuse TEXT.
+
+    The arithmetic is exact; Launch computes through a float, which gives the same
+    result for every value a float holds exactly enough (up to about 15 significant digits).
+    """
+    match = _BYTES.fullmatch(text)
     if match is None:
         return None
-    try:
-        number = Decimal(match["number"])
-        if match["exponent"]:
-            return number * (Decimal(10) ** int(match["exponent"][1:]))
-    except (InvalidOperation, ValueError, OverflowError):
-        return None
-    return number * _SUFFIXES[match["suffix"] or ""]
+    return round(Fraction(match["number"]) * UNITS[match["unit"] or ""])
 
 
 def suggest(text: str) -> str | None:
     """A valid spelling for a near-quantity such as `24GB`, `24 gi` or `16g` (binary units)."""
-    match = _LOOSE.match(text)
+    match = _LOOSE.fullmatch(text)
     if match is None:
         return None
     unit = match["unit"].upper()
-    return f"{match['number']}{'K' if unit == 'K' else unit}i"
+    hint = f"{match['number']}{unit}i"
+    return hint if hint != text and parse_bytes(hint) is not None else None
 
 
-def format_bytes(value: Decimal) -> str:
-    """A byte count in the largest binary unit that divides it, e.g. `2000Gi`."""
-    for suffix in ("Ei", "Pi", "Ti", "Gi", "Mi", "Ki"):
-        unit = _SUFFIXES[suffix]
-        if value >= unit and value % unit == 0:
-            return f"{value // unit}{suffix}"
-    if value >= _SUFFIXES["Gi"]:
-        return f"{(value / _SUFFIXES['Gi']).quantize(Decimal('0.01'))}Gi"
-    return f"{value.normalize():f}"
+def format_bytes(value: int) -> str:
+    """A byte count in the largest unit that divides it exactly, e.g. `2000Gi` or `1G`."""
+    for unit in _DISPLAY:
+        if value and value % UNITS[unit] == 0:
+            return f"{value // UNITS[unit]}{unit}"
+    return str(value)

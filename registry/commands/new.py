@@ -104,7 +104,8 @@ def render(name: str, account_id: str, endpoint_type: str, model_type: str,
     lines += [
         f"    min_workers: {0 if endpoint_type == 'ASYNC' else 1}",
         "    max_workers: 2",
-        "    per_worker: 4",
+        # Launch creates a STREAMING endpoint only with per_worker 1.
+        f"    per_worker: {1 if streaming else 4}",
         "model_request_parameters_schema:",
         "  parameters:",
         "    - name: max_tokens",

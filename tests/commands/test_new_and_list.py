@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from registry.cli import main
 from tests.helpers import git, init_repo
@@ -29,7 +30,10 @@ def test_new_template_validates(registry: Path, capsys: pytest.CaptureFixture[st
     if gpu:
         args += ["--gpu-type", gpu]
     assert main(args) == 0
-    assert (registry / "templates/team-a/my-model.yaml").is_file()
+    written = yaml.safe_load((registry / "templates/team-a/my-model.yaml").read_text())
+    config = written["vendor_configuration"]["endpoint_config"]
+    # Launch creates a STREAMING endpoint only with per_worker 1.
+    assert config["per_worker"] == (1 if endpoint == "STREAMING" else 4)
     capsys.readouterr()
     assert main(["validate", "--root", str(registry)]) == 0
     assert capsys.readouterr().out == "1 file(s) checked: no problems found.\n"

@@ -61,7 +61,7 @@ def test_json_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
     assert json.loads("\n".join(out)) == {"files": 1, "findings": [{
         "path": "templates/a.yaml", "line": 16, "column": 13, "severity": "error",
         "rule": "launch-resources",
-        "message": "memory '24GB' is not a Kubernetes quantity; did you mean '24Gi'?"}]}
+        "message": "memory '24GB' is not a quantity Launch accepts; did you mean '24Gi'?"}]}
 
 
 def test_github_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,7 +69,7 @@ def test_github_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     code, out, _ = run(capsys, "--root", str(tmp_path), "--format", "github")
     assert code == 1
     assert out[0] == ("::error file=templates/a.yaml,line=16,col=13,title=launch-resources::"
-                      "memory '24GB' is not a Kubernetes quantity; did you mean '24Gi'?")
+                      "memory '24GB' is not a quantity Launch accepts; did you mean '24Gi'?")
 
 
 def test_duplicate_names_report_both_files(tmp_path: Path,

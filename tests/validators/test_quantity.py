@@ -1,6 +1,6 @@
-from __future__ import annotations
+"""Byte quantities as Launch's k8s_resource_parser reads memory and storage."""
 
-from decimal import Decimal
+from __future__ import annotations
 
 import pytest
 
@@ -9,26 +9,48 @@ from validators import quantity
 
 @pytest.mark.parametrize(("text", "value"), [
     ("24Gi", 24 * 2**30), ("500M", 500 * 10**6), ("1G", 10**9), ("128974848", 128974848),
-    ("1.5Gi", Decimal("1.5") * 2**30), ("129e6", 129 * 10**6), ("100m", Decimal("0.1")),
-    ("1Ki", 1024), (".5", Decimal("0.5")),
+    ("1.5Gi", 3 * 2**29), ("1Ki", 1024), ("1k", 1000), ("2Mi", 2 * 2**20), ("3T", 3 * 10**12),
+    ("1Ti", 2**40), ("1P", 10**15), ("1Pi", 2**50), ("1E", 10**18), ("1Ei", 2**60),
+    ("0.5Gi", 2**29), ("007Mi", 7 * 2**20), ("0", 0),
 ])
-def test_parse(text: str, value: int | Decimal) -> None:
-    assert quantity.parse(text) == value
+def test_parse_bytes(text: str, value: int) -> None:
+    assert quantity.parse_bytes(text) == value
 
 
-@pytest.mark.parametrize("text", ["24GB", "24 Gi", "Gi", "", "24gi", "1.2.3", "24Gib", "-"])
-def test_not_quantities(text: str) -> None:
-    assert quantity.parse(text) is None
+@pytest.mark.parametrize(("text", "value"), [
+    ("0.4", 0), ("0.5", 0), ("0.6", 1), ("1.5", 2), ("2.5", 2), ("3.5", 4),
+    ("0.1Ki", 102), ("0.0000000001Gi", 0), ("28.0000000001Gi", 28 * 2**30),
+    ("30064771072.5", 30064771072), ("30064771073.5", 30064771074),
+])
+def test_rounds_to_whole_bytes_half_to_even(text: str, value: int) -> None:
+    assert quantity.parse_bytes(text) == value
+
+
+@pytest.mark.parametrize("text", [
+    "1e3", "1E3", "129e6", "+1Gi", "-1Gi", ".5Gi", ".5", "1.Gi", "1.", "500m", "1u", "1n",
+    "١٢Gi", "1٢", "24GB", "24gi", "24K", "24Gib", "24 Gi", " 24Gi", "24Gi ", "24Gi\n", "Gi",
+    "", "1.2.3", "-", "1,5Gi", "0x10",
+])
+def test_refused_spellings(text: str) -> None:
+    assert quantity.parse_bytes(text) is None
 
 
 @pytest.mark.parametrize(("text", "hint"), [
     ("24GB", "24Gi"), ("24gb", "24Gi"), ("24 Gi", "24Gi"), ("16g", "16Gi"), ("512MiB", "512Mi"),
-    ("2kb", "2Ki"),
+    ("2kb", "2Ki"), ("24gi", "24Gi"), ("24K", "24Ki"), ("24Gi\n", "24Gi"), ("1.5gb", "1.5Gi"),
 ])
 def test_suggest(text: str, hint: str) -> None:
     assert quantity.suggest(text) == hint
 
 
-def test_format_bytes() -> None:
-    assert quantity.format_bytes(Decimal(2000 * 2**30)) == "2000Gi"
-    assert quantity.format_bytes(Decimal(2**40)) == "1Ti"
+@pytest.mark.parametrize("text", ["24Gi", "1e3", "+1Gi", ".5Gi", "1.Gi", "1u", "١٢Gi", "24"])
+def test_no_suggestion_without_a_valid_near_spelling(text: str) -> None:
+    assert quantity.suggest(text) is None
+
+
+@pytest.mark.parametrize(("value", "text"), [
+    (2000 * 2**30, "2000Gi"), (2**40, "1Ti"), (10**9, "1G"), (2 * 2**30, "2Gi"),
+    (640 * 2**30, "640Gi"), (10**18, "1E"), (1536, "1536"), (0, "0"), (1000, "1k"),
+])
+def test_format_bytes(value: int, text: str) -> None:
+    assert quantity.format_bytes(value) == text
