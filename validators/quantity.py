@@ -17,6 +17,7 @@ UNITS: dict[str, int] = {
     "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "E": 10**18,
     "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60,
 }
+MAX_LENGTH = 64
 # [0-9], not \d: Python's \d also matches other scripts' digits, which Launch refuses.
 _BYTES = re.compile(r"(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>[kMGTPE]|[KMGTPE]i)?")
 _LOOSE = re.compile(
@@ -32,6 +33,8 @@ def parse_bytes(text: str) -> int | None:
     The arithmetic is exact; Launch computes through a float, which gives the same
     result for every value a float holds exactly enough (up to about 15 significant digits).
     """
+    if len(text) > MAX_LENGTH:  # no node holds that many bytes; and int() caps its digits
+        return None
     match = _BYTES.fullmatch(text)
     if match is None:
         return None

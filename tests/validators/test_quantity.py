@@ -54,3 +54,8 @@ def test_no_suggestion_without_a_valid_near_spelling(text: str) -> None:
 ])
 def test_format_bytes(value: int, text: str) -> None:
     assert quantity.format_bytes(value) == text
+
+
+def test_a_huge_number_is_refused_not_a_crash() -> None:
+    assert quantity.parse_bytes("9" * 5000) is None
+    assert quantity.parse_bytes("9" * 64) == int("9" * 64)
