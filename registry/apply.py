@@ -98,5 +98,7 @@ def apply_plan(plan: Plan, client: Client, *, parallelism: int = 8,
 
 
 def runnable(plan: Plan) -> list[Action]:
-    """The actions that make a call: all but held deletes and dedupes."""
-    return [a for a in plan.actions if a.kind in ("create", "replace") or a.deletes]
+    """The actions that make a call: all but held deletes and dedupes, and takeovers
+    (a replacement of a hand-made template waits for --adopt)."""
+    return [a for a in plan.actions
+            if a.kind in ("create", "replace") or (a.kind in ("delete", "dedupe") and a.deletes)]

@@ -54,6 +54,18 @@ class BlobStore:
             return None
         return FileResult.from_plain((entry[1], entry[0])), entry[2]
 
+    def canonical(self, blob: str) -> str | None:
+        """The canonical JSON of a blob's template if known ("" when it does not load)."""
+        entry = self.entries.get(blob)
+        return entry[2][1] if entry and entry[2] is not None else None
+
+    def put_canonical(self, blob: str, canonical: str) -> None:
+        """Remember a history blob's canonical JSON (its JSON body is not kept)."""
+        entry = self.entries.get(blob)
+        identity, rows = (entry[0], entry[1]) if entry else (None, None)
+        self.entries[blob] = (identity, rows, ("", canonical))
+        self.changed = True
+
     def put_identity(self, blob: str, identity: Identity | None) -> None:
         if blob not in self.entries:
             self.entries[blob] = (identity.plain() if identity else None, None, None)

@@ -93,6 +93,9 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
                      metavar="N",
                      help="Allow up to N deletes, past max_deletes and the guard against "
                           "emptying an account."),
+        click.option("--adopt", is_flag=True,
+                     help="Replace templates made by hand whose name a file now uses "
+                          "(takeovers)."),
     )):
         command = option(command)
     return command
@@ -105,12 +108,12 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 without changes, 2 with changes, 1 on any error.")
 def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, fmt: str, detailed_exitcode: bool) -> int:
+         allow_deletes: int | None, adopt: bool, fmt: str, detailed_exitcode: bool) -> int:
     """Show what sync would change (read-only)."""
     from registry.commands.plan import Options, plan_command
 
     try:
-        return plan_command(Options(ref, root, prune, api_url, allow_deletes), fmt=fmt,
+        return plan_command(Options(ref, root, prune, api_url, allow_deletes, adopt), fmt=fmt,
                             detailed_exitcode=detailed_exitcode)
     except RegistryError as exc:
         if detailed_exitcode:  # as Terraform: 2 means "changes", so every error is 1
@@ -132,13 +135,13 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
 @click.option("--no-record", is_flag=True,
               help="Neither check nor write the last-synced record (local experiments).")
 def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, dry_run: bool, parallelism: int, fmt: str,
+         allow_deletes: int | None, adopt: bool, dry_run: bool, parallelism: int, fmt: str,
          report: str | None, allow_rollback: bool, no_record: bool) -> int:
     """Push the templates of a commit to the API: create, replace, delete."""
     from registry.commands.plan import Options
     from registry.commands.sync import sync_command
 
-    return sync_command(Options(ref, root, prune, api_url, allow_deletes), fmt=fmt,
+    return sync_command(Options(ref, root, prune, api_url, allow_deletes, adopt), fmt=fmt,
                         dry_run=dry_run, parallelism=parallelism, report_file=report,
                         allow_rollback=allow_rollback, record=not no_record)
 

@@ -10,7 +10,9 @@ Per (account_id, name):
 - desired, remotes all different -> replace (create the new one, then delete the old ones:
   the API has no update call)
 - not desired, but owned (a file defined it earlier) -> delete every remote one
-- not desired, never owned (made by hand) -> left alone, unless prune
+- not desired, never owned (made by hand) -> left alone ("not managed"), unless prune
+- desired, remotes all different, and none of them is a version git ever held (made by
+  hand under the same name) -> takeover: replaced only with --adopt
 Equality is on the create fields only, with empty optional fields treated as absent.
 
 Then the deletion guard (`Safety`): a protected template is never deleted (a
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any, Literal
@@ -32,9 +34,11 @@ from typing import Any, Literal
 from registry.compare import canonical, canonical_json
 from registry.config import DEFAULT_MAX_DELETES
 
-Kind = Literal["create", "replace", "delete", "dedupe"]
+Kind = Literal["create", "replace", "takeover", "delete", "dedupe"]
 Key = tuple[str, str]
-ORDER: dict[str, int] = {"create": 0, "replace": 1, "dedupe": 2, "delete": 3}
+ORDER: dict[str, int] = {"create": 0, "replace": 1, "takeover": 2, "dedupe": 3, "delete": 4}
+# Every canonical JSON a key's files ever had in history (registry.history.versions).
+Versions = Callable[[Key], set[str]]
 
 
 @dataclass(frozen=True)
@@ -89,6 +93,8 @@ class Action:
     # Why its deletes are held back ("" = nothing held): a held delete or dedupe does
     # nothing; a held replacement creates the new template and keeps the old one(s).
     held: str = ""
+    # A replacement of a template no file ever defined (made by hand), allowed by --adopt.
+    takeover: bool = False
 
     @property
     def deletes(self) -> bool:
@@ -122,6 +128,19 @@ class Safety:
 
 
 @dataclass(frozen=True)
+class Unmanaged:
+    """Remote templates of a managed account, under one name, that no file ever defined."""
+
+    account_id: str
+    name: str
+    remote_ids: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"account_id": self.account_id, "name": self.name,
+                "remote_ids": list(self.remote_ids)}
+
+
+@dataclass(frozen=True)
 class Plan:
     ref: str
     commit: str
@@ -133,6 +152,8 @@ class Plan:
     guard: str = ""
     # Things a reviewer should know that are not actions (e.g. near-duplicate names).
     warnings: tuple[str, ...] = ()
+    # Left alone: made by hand (import brings them into git; --prune deletes them).
+    unmanaged: tuple[Unmanaged, ...] = ()
 
     def count(self, *kinds: str) -> int:
         return sum(action.kind in kinds and not (action.held and action.kind != "replace")
@@ -152,7 +173,10 @@ class Plan:
         text = (f"Plan: {self.count('create')} to create, {self.count('replace')} to replace, "
                 f"{self.count('delete', 'dedupe')} to delete.")
         held = sum(len(a.remote_ids) for a in self.held)
-        return text[:-1] + f"; {held} deletion(s) held back." if held else text
+        extra = [f"{held} deletion(s) held back"] if held else []
+        if self.count("takeover"):
+            extra.append(f"{self.count('takeover')} takeover(s) need --adopt")
+        return text[:-1] + "; " + "; ".join(extra) + "." if extra else text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -160,23 +184,31 @@ class Plan:
             "prune": self.prune,
             "summary": {"create": self.count("create"), "replace": self.count("replace"),
                         "delete": self.count("delete"), "dedupe": self.count("dedupe"),
-                        "held": len(self.held), "unchanged": self.unchanged},
+                        "takeover": self.count("takeover"), "held": len(self.held),
+                        "unchanged": self.unchanged, "not_managed": len(self.unmanaged)},
             "guard": self.guard,
             "warnings": list(self.warnings),
+            "not_managed": [item.to_dict() for item in self.unmanaged],
             "actions": [action.to_dict() for action in self.actions],
         }
 
 
 def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, Any]]],
                  owned: set[Key], *, ref: str = "HEAD", commit: str = "",
-                 prune: bool = False, safety: Safety | None = None) -> Plan:
-    """The actions that make REMOTE (templates by account) equal to DESIRED."""
+                 prune: bool = False, safety: Safety | None = None,
+                 versions: Versions | None = None, adopt: bool = False) -> Plan:
+    """The actions that make REMOTE (templates by account) equal to DESIRED.
+
+    VERSIONS tells a template sync made (some version of its file) from one made by hand;
+    without it, every differing remote template counts as sync's own.
+    """
     wanted = {item.key: item for item in desired}
     found: dict[Key, list[dict[str, Any]]] = defaultdict(list)
     for items in remote.values():
         for template in items:
             found[(str(template.get("account_id")), str(template.get("name")))].append(template)
     actions: list[Action] = []
+    unmanaged: list[Unmanaged] = []
     unchanged = 0
     for key in sorted(set(wanted) | set(found)):
         account, name = key
@@ -187,6 +219,8 @@ def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, An
                 reason = "removed from git" if key in owned else "not defined in git (--prune)"
                 actions.append(Action("delete", account, name, remote_ids=_ids(remotes),
                                       reason=reason))
+            else:
+                unmanaged.append(Unmanaged(account, name, _ids(remotes)))
             continue
         if not remotes:
             actions.append(Action("create", account, name, item.path, body=item.body))
@@ -203,13 +237,19 @@ def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, An
                 unchanged += 1
             continue
         body = item.body
-        actions.append(Action("replace", account, name, item.path, remote_ids=_ids(remotes),
-                              changes=tuple(diff(remotes[-1], body)), body=body))
+        made_by_hand = versions is not None and not (
+            {canonical_json(r) for r in remotes} & versions(key))
+        kind: Kind = "takeover" if made_by_hand and not adopt else "replace"
+        actions.append(Action(kind, account, name, item.path, remote_ids=_ids(remotes),
+                              changes=tuple(diff(remotes[-1], body)), body=body,
+                              takeover=made_by_hand,
+                              reason="a template no file ever defined has this name; "
+                                     "sync --adopt replaces it" if kind == "takeover" else ""))
     actions.sort(key=lambda a: (ORDER[a.kind], a.account_id, a.name))
     actions, guard = _guard(actions, {key[0] for key in wanted}, safety or Safety())
     warnings = _near_names(wanted, found, {(a.account_id, a.name) for a in actions})
     return Plan(ref, commit, tuple(sorted(remote)), tuple(actions), unchanged, prune, guard,
-                warnings)
+                warnings, tuple(unmanaged))
 
 
 def _guard(actions: list[Action], desired_accounts: set[str],
@@ -218,7 +258,7 @@ def _guard(actions: list[Action], desired_accounts: set[str],
     out = []
     for action in actions:
         pattern = safety.protected_by(action.account_id, action.name)
-        if pattern is not None and action.remote_ids and action.kind != "create":
+        if pattern is not None and action.kind in ("replace", "delete", "dedupe"):
             action = replace(action, held=f"protected by protect = {pattern!r}")
         out.append(action)
     deletes = [a for a in out if a.kind == "delete" and a.deletes]

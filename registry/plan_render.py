@@ -7,7 +7,8 @@ from typing import Any
 
 from registry.plan import Action, Plan
 
-SYMBOL = {"create": "+", "replace": "~", "delete": "-", "dedupe": "-"}
+SYMBOL = {"create": "+", "replace": "~", "takeover": "!", "delete": "-", "dedupe": "-"}
+SHOWN_UNMANAGED = 20
 MAX_VALUE = 60
 
 
@@ -36,10 +37,13 @@ def _describe(action: Action) -> str:
     ids = ", ".join(action.remote_ids)
     if action.kind == "create":
         return f"{SYMBOL['create']} create  {action.account_id}/{action.name}{where}"
-    if action.kind == "replace":
+    if action.kind in ("replace", "takeover"):
         fields = ", ".join(action.changed_fields) or "(formatting only)"
-        return (f"{SYMBOL['replace']} replace {action.account_id}/{action.name}{where} "
-                f"id {ids}: changes {fields}")
+        verb = "takeover " if action.kind == "takeover" else "replace "
+        made = " (made by hand, adopted)" if action.kind == "replace" and action.takeover else ""
+        line = (f"{SYMBOL[action.kind]} {verb}{action.account_id}/{action.name}{where} "
+                f"id {ids}{made}: changes {fields}")
+        return f"{line}; {action.reason}" if action.kind == "takeover" else line
     if action.kind == "dedupe":
         return (f"{SYMBOL['dedupe']} dedupe  {action.account_id}/{action.name}{where} "
                 f"delete {ids}, keep {action.kept_id}")
@@ -60,11 +64,24 @@ def _text(plan: Plan) -> str:
     if not plan.actions:
         lines.append(f"  No changes: the API holds the {plan.unchanged} template(s) of this "
                      "commit.")
+    if plan.unmanaged:
+        lines.append(f"Not managed: {_unmanaged(plan)}")
     lines += [f"Warning: {warning}" for warning in plan.warnings]
     if plan.guard:
         lines.append(f"Deletion guard: {plan.guard}")
     lines.append(plan.summary())
     return "\n".join(lines)
+
+
+def _unmanaged(plan: Plan) -> str:
+    """Count and names of the templates git does not manage, with what to do about them."""
+    names = [f"{u.account_id}/{u.name}" for u in plan.unmanaged]
+    shown = ", ".join(names[:SHOWN_UNMANAGED])
+    if len(names) > SHOWN_UNMANAGED:
+        shown += f" and {len(names) - SHOWN_UNMANAGED} more"
+    return (f"{len(names)} template(s) in the managed accounts that no file ever defined, "
+            f"left alone: {shown}. `template-registry import` writes them into git; --prune "
+            "deletes them.")
 
 
 def _cell(text: str) -> str:
@@ -94,6 +111,8 @@ def _markdown(plan: Plan) -> str:
             lines += ["", "</details>"]
     else:
         lines.append("No changes.")
+    if plan.unmanaged:
+        lines.append(f"\n**Not managed:** {_cell(_unmanaged(plan))}")
     lines += [f"\n> [!WARNING]\n> {_cell(warning)}" for warning in plan.warnings]
     if plan.guard:
         lines.append(f"\n> [!CAUTION]\n> Deletion guard: {_cell(plan.guard)}")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from registry.plan import Change, Desired, Safety, compute_plan
+from registry.apply import runnable
+from registry.compare import canonical_json
+from registry.plan import Change, Desired, Safety, Unmanaged, compute_plan
 from registry.plan_render import render_plan
 from tests.live_server import template_body
 
@@ -92,7 +94,8 @@ def test_renderings() -> None:
     assert '| `model_type` | `"GENERIC"` | `"COMPLETION"` |' in markdown
     data = json.loads(render_plan(plan, "json"))
     assert data["summary"] == {"create": 1, "replace": 1, "delete": 0, "dedupe": 0,
-                               "held": 0, "unchanged": 0}
+                               "takeover": 0, "held": 0, "unchanged": 0,
+                               "not_managed": 0}
     assert data["actions"][1]["changes"] == [
         {"field": "model_type", "before": "GENERIC", "after": "COMPLETION"}]
 
@@ -177,3 +180,47 @@ def test_remote_names_equal_but_for_case_are_warned_about() -> None:
         "from 'a' (t/a.yaml); rename or delete one of them",)
     assert "Warning: remote template ' A'" in render_plan(plan, "text")
     assert json.loads(render_plan(plan, "json"))["warnings"] == list(plan.warnings)
+
+
+# --- templates git does not manage ---------------------------------------------------------
+
+
+def test_templates_no_file_defined_are_not_managed_and_left_alone() -> None:
+    hand = template_body("hand", "acct-1")
+    state = {"acct-1": [remote(A, "id-a"), remote(hand, "id-h1"), remote(hand, "id-h2")]}
+    plan = compute_plan([Desired.from_body("t/a.yaml", A)], state, {("acct-1", "a")})
+    assert (plan.actions, plan.unmanaged) == ((), (Unmanaged("acct-1", "hand",
+                                                             ("id-h1", "id-h2")),))
+    assert "Not managed: 1 template(s) in the managed accounts that no file ever defined, " \
+           "left alone: acct-1/hand." in render_plan(plan, "text")
+    assert json.loads(render_plan(plan, "json"))["not_managed"] == [
+        {"account_id": "acct-1", "name": "hand", "remote_ids": ["id-h1", "id-h2"]}]
+    pruned = compute_plan([Desired.from_body("t/a.yaml", A)], state, set(), prune=True)
+    assert ([(a.kind, a.name) for a in pruned.actions], pruned.unmanaged) == (
+        [("delete", "hand")], ())
+
+
+def test_a_file_taking_a_hand_made_name_is_a_takeover_unless_adopt() -> None:
+    hand = remote(template_body("a", "acct-1", model_type="COMPLETION"), "id-hand")
+    history = {canonical_json(B)}
+    plan = compute_plan([Desired.from_body("t/a.yaml", A)], {"acct-1": [hand]},
+                        {("acct-1", "a")}, versions=lambda key: history)
+    (action,) = plan.actions
+    assert (action.kind, action.takeover, action.remote_ids) == ("takeover", True, ("id-hand",))
+    assert plan.summary() == ("Plan: 0 to create, 0 to replace, 0 to delete; 1 takeover(s) need "
+                              "--adopt.")
+    assert runnable(plan) == []
+    adopted = compute_plan([Desired.from_body("t/a.yaml", A)], {"acct-1": [hand]},
+                           {("acct-1", "a")}, versions=lambda key: history, adopt=True)
+    (action,) = adopted.actions
+    assert (action.kind, action.takeover) == ("replace", True)
+    assert runnable(adopted) == [action]
+    assert "(made by hand, adopted)" in render_plan(adopted, "text")
+
+
+def test_a_template_made_from_an_older_file_is_replaced_without_consent() -> None:
+    older = remote(template_body("a", "acct-1", model_type="COMPLETION"), "id-old")
+    history = {canonical_json(older), canonical_json(A)}
+    (action,) = compute_plan([Desired.from_body("t/a.yaml", A)], {"acct-1": [older]},
+                             {("acct-1", "a")}, versions=lambda key: history).actions
+    assert (action.kind, action.takeover) == ("replace", False)

@@ -33,6 +33,7 @@ class Options:
     prune: bool = False
     api_url: str | None = None
     allow_deletes: int | None = None
+    adopt: bool = False
 
 
 def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list[Desired]]:
@@ -76,7 +77,7 @@ def build_plan(config: Config, options: Options, client: Lister, *,
     ALSO_OWNED_FROM (a rollback) adds what that commit's history defined to what is owned.
     """
     from registry import gitrepo
-    from registry.history import owned_keys
+    from registry.history import owned_blobs, versions
 
     if gitrepo.is_shallow(config.root):
         raise UnsafeOperation(
@@ -87,17 +88,22 @@ def build_plan(config: Config, options: Options, client: Lister, *,
     store = BlobStore(config.root)
     try:
         commit, desired = desired_state(config, options.ref, store)
-        owned = owned_keys(config.root, options.ref, config.templates, store)
+        owned = owned_blobs(config.root, options.ref, config.templates, store)
         if also_owned_from is not None:
-            owned |= owned_keys(config.root, also_owned_from, config.templates, store)
+            older = owned_blobs(config.root, also_owned_from, config.templates, store)
+            for key, blobs in older.items():
+                owned.setdefault(key, set()).update(blobs)
+        accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned}
+                          | set(config.accounts))
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(accounts)))) as pool:
+            remote = dict(zip(accounts, pool.map(client.list_templates, accounts), strict=True))
+        safety = Safety(config.max_deletes, options.allow_deletes, config.protect)
+        return compute_plan(desired, remote, set(owned), ref=options.ref, commit=commit,
+                            prune=options.prune, safety=safety, adopt=options.adopt,
+                            versions=lambda key: versions(config.root, owned.get(key, set()),
+                                                          store))
     finally:
         store.save()
-    accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned} | set(config.accounts))
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(accounts)))) as pool:
-        remote = dict(zip(accounts, pool.map(client.list_templates, accounts), strict=True))
-    safety = Safety(config.max_deletes, options.allow_deletes, config.protect)
-    return compute_plan(desired, remote, owned, ref=options.ref, commit=commit,
-                        prune=options.prune, safety=safety)
 
 
 def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False) -> int:

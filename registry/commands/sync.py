@@ -1,8 +1,9 @@
 """`template-registry sync`: make the API hold exactly the templates of a commit.
 
 Exit codes: 0 every action applied (or nothing to do); 1 some actions failed (the rest
-were applied; a rerun converges), the deletion guard held deletes back, or the API still
-differed from the commit after applying; 2 usage, configuration, authentication,
+were applied; a rerun converges), the deletion guard held deletes back, a takeover of a
+hand-made template waits for --adopt, or the API still differed from the commit after
+applying; 2 usage, configuration, authentication,
 templates at the commit that do not validate, a shallow clone, or a refused rollback.
 
 Order: check the last-synced record (registry.synced), plan, record this commit, apply,
@@ -59,7 +60,7 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
     if report_file:
         Path(report_file).write_text(json.dumps(report.to_dict(), indent=2, default=str))
     print_report(report, fmt)
-    return 1 if report.failed or report.problems or plan.guard else 0
+    return 1 if report.failed or report.problems or plan.guard or plan.count("takeover") else 0
 
 
 def verify(report: Report, config: Config, options: Options, client: ApiClient,
@@ -99,6 +100,9 @@ def print_report(report: Report, fmt: str) -> None:
         print(f"PROBLEM {problem}")
     if report.plan.guard:
         print(f"HELD BACK: {report.plan.guard}")
+    for action in report.plan.actions:
+        if action.kind == "takeover":
+            print(f"NOT TAKEN OVER {describe(action)}")
     print(report.summary())
 
 
