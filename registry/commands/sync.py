@@ -7,7 +7,6 @@ at the commit that do not validate.
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 from pathlib import Path
@@ -16,7 +15,8 @@ from typing import TextIO
 from registry.apply import Outcome, Report, apply_plan
 from registry.commands.plan import Options, build_plan
 from registry.config import load_config
-from registry.plan_render import describe, render_plan
+from registry.render.plan import render_plan
+from registry.render.sync import progress_line, render_report
 
 
 def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
@@ -36,18 +36,13 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
         report = apply_plan(plan, client, parallelism=parallelism, on_done=progress.done)
         progress.finish()
     if report_file:
-        Path(report_file).write_text(json.dumps(report.to_dict(), indent=2, default=str))
+        Path(report_file).write_text(render_report(report, "json"))
     print_report(report, fmt)
     return 1 if report.failed else 0
 
 
 def print_report(report: Report, fmt: str) -> None:
-    if fmt == "json":
-        print(json.dumps(report.to_dict(), indent=2, default=str))
-        return
-    for outcome in report.failed:
-        print(f"FAILED {describe(outcome.action)}: {outcome.error}")
-    print(report.summary())
+    print(render_report(report, fmt))
 
 
 class Progress:
@@ -73,9 +68,7 @@ class Progress:
                 print(f"\r[{bar}] {self.finished}/{self.total}, {self.failed} failed",
                       end="", file=self.stream, flush=True)
                 return
-            status = "ok    " if outcome.ok else "FAILED"
-            created = f" -> {outcome.created_id}" if outcome.created_id else ""
-            print(f"{status} {describe(outcome.action)}{created}", file=self.stream, flush=True)
+            print(progress_line(outcome), file=self.stream, flush=True)
 
     def finish(self) -> None:
         if self.tty and self.total:
