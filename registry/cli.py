@@ -6,14 +6,20 @@ Each command's implementation is imported only when that command runs, so `valid
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Sequence
 
 import click
 
 from registry.errors import ExitCode, RegistryError
+from registry.render import terminal
+from registry.render.formats import Kind, choices
 
-FORMATS_VALIDATE = click.Choice(["text", "json", "github"])
+
+def _formats(kind: Kind) -> click.Choice[str]:
+    """The `--format` choices of a kind of document (registry.render.formats)."""
+    return click.Choice(choices(kind))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,7 +32,7 @@ def cli() -> None:
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--root", type=click.Path(file_okay=False), default=None,
               help="Registry root (default: the nearest folder up with pyproject.toml or .git).")
-@click.option("--format", "fmt", type=FORMATS_VALIDATE, default="text", show_default=True)
+@click.option("--format", "fmt", type=_formats("findings"), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the validation cache.")
 def validate(paths: tuple[str, ...], root: str | None, fmt: str, no_cache: bool) -> int:
     """Validate template files (all of them, or PATHS as pre-commit passes them)."""
@@ -69,8 +75,7 @@ def new(name: str, account_id: str, endpoint_type: str, model_type: str, gpu_typ
 @cli.command("list")
 @click.option("--ref", default=None, help="List the templates of this git commit instead.")
 @click.option("--root", type=click.Path(file_okay=False), default=None)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=_formats("list"), default="text", show_default=True)
 def list_(ref: str | None, root: str | None, fmt: str) -> int:
     """List the registry's templates (working tree, or commit REF)."""
     from registry.commands.list import list_templates
@@ -103,8 +108,7 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
 
 @cli.command()
 @_sync_options
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=_formats("plan"), default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 without changes, 2 with changes, 1 on any error.")
 def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
@@ -126,8 +130,7 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
 @click.option("--dry-run", is_flag=True, help="Print the plan and change nothing.")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=8, show_default=True,
               help="API calls in flight at once.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=_formats("sync"), default="text", show_default=True)
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Also write the JSON report to this file (e.g. a CI artifact).")
 @click.option("--allow-rollback", is_flag=True,
@@ -183,14 +186,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        usage = io.StringIO()
+        exc.show(file=usage)
+        # Click quotes the arguments given (as repr, mostly): keep its lines, show any
+        # control character it left raw, defuse command lines.
+        print(terminal.preformatted(usage.getvalue().rstrip("\n")), file=sys.stderr)
         return int(ExitCode.USAGE if exc.exit_code == 2 else exc.exit_code)
     except (click.Abort, KeyboardInterrupt):
         print("Interrupted.", file=sys.stderr)
         return int(ExitCode.INTERRUPTED)
     except RegistryError as exc:
-        text = str(exc)
-        print(f"template-registry: {text}" if exc.prefixed else text, file=sys.stderr)
+        text = str(exc)  # may hold server answers, file names, git's messages: untrusted
+        shown = (f"template-registry: {terminal.escape(text)}" if exc.prefixed
+                 else terminal.preformatted(text))
+        print(shown, file=sys.stderr)
         return int(exc.exit_code)
     return int(result) if isinstance(result, int) else 0
 

@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from registry.compare import canonical, canonical_json
 from registry.config import DEFAULT_MAX_DELETES
+from registry.redact import redact, shown_change
 
 Kind = Literal["create", "replace", "takeover", "delete", "dedupe"]
 Key = tuple[str, str]
@@ -72,7 +73,11 @@ class Desired:
 
 @dataclass(frozen=True)
 class Change:
-    """One changed leaf of a replacement: dotted path, old and new value (None: absent)."""
+    """One changed leaf of a replacement: dotted path, old and new value (None: absent).
+
+    Values are as shown, credentials hidden (registry.redact): every renderer and the
+    sync report get them this way.
+    """
 
     field: str
     before: Any
@@ -307,11 +312,15 @@ def _ids(items: list[dict[str, Any]]) -> tuple[str, ...]:
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> Iterator[Change]:
-    """Changed leaves between two templates' create fields (canonical forms)."""
-    old, new = dict(_leaves(canonical(before))), dict(_leaves(canonical(after)))
+    """Changed leaves between two templates' create fields (canonical forms), with
+    credentials hidden on both sides (a hidden change still shows as one)."""
+    old_tree, new_tree = canonical(before), canonical(after)
+    old, new = dict(_leaves(old_tree)), dict(_leaves(new_tree))
+    shown_old, shown_new = dict(_leaves(redact(old_tree))), dict(_leaves(redact(new_tree)))
     for path in sorted(set(old) | set(new), key=lambda p: (p.split(".")[0], p)):
         if old.get(path) != new.get(path):
-            yield Change(path, old.get(path), new.get(path))
+            yield Change(path, *shown_change(old.get(path), new.get(path), shown_old.get(path),
+                                             shown_new.get(path)))
 
 
 def _leaves(value: Any, path: str = "") -> Iterator[tuple[str, Any]]:

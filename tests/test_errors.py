@@ -79,3 +79,28 @@ def test_sigint_during_a_real_plan_exits_130(tmp_path: Path) -> None:
     assert process.returncode == 130, out + err
     assert "Traceback" not in err
     assert err.strip().splitlines()[-1] == "Interrupted."
+
+
+@pytest.mark.parametrize(("error", "shown"), [
+    (ApiError("POST /x failed (422): \x1b[2J\n::error::pwned \u202e\\"),
+     ["template-registry: POST /x failed (422): \\x1b[2J\\n::error::pwned \\u202e\\\\"]),
+    (InvalidTemplates("The templates do not validate:\n::error::a\\\\b.yaml:1:1: x\x1b"),
+     ["The templates do not validate:", "\\x3a:error::a\\\\b.yaml:1:1: x\\x1b"]),
+])
+def test_messages_are_escaped(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+                              error: RegistryError, shown: list[str]) -> None:
+    """Prefixed messages (server answers, file names) are escaped once; a preformatted
+    report (its values escaped when it was built) keeps its lines and backslashes."""
+    def fail(*args: object, **kwargs: object) -> int:
+        raise error
+
+    monkeypatch.setattr("registry.commands.validate.validate", fail)
+    cli.main(["validate"])
+    assert capsys.readouterr().err.splitlines() == shown
+
+
+def test_usage_errors_are_escaped(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["validate", "--format", "x\n::error::y\x1b"]) == 2
+    assert capsys.readouterr().err.splitlines()[-1] == (
+        "Error: Invalid value for '--format': 'x\\n::error::y\\x1b' is not one of 'text', "
+        "'json', 'github'.")

@@ -8,7 +8,7 @@ from typing import Any
 from registry.apply import runnable
 from registry.compare import canonical_json
 from registry.plan import Change, Desired, Safety, Unmanaged, compute_plan
-from registry.plan_render import render_plan
+from registry.render.plan import render_plan
 from tests.live_server import template_body
 
 
@@ -91,7 +91,8 @@ def test_renderings() -> None:
     markdown = render_plan(plan, "markdown")
     assert markdown.startswith("### Model templates: Plan: 1 to create, 1 to replace")
     assert "<details><summary>" in markdown
-    assert '| `model_type` | `"GENERIC"` | `"COMPLETION"` |' in markdown
+    assert ("| <code>model&#95;type</code> | <code>&#34;GENERIC&#34;</code> | "
+            "<code>&#34;COMPLETION&#34;</code> |") in markdown.splitlines()
     data = json.loads(render_plan(plan, "json"))
     assert data["summary"] == {"create": 1, "replace": 1, "delete": 0, "dedupe": 0,
                                "takeover": 0, "held": 0, "unchanged": 0,

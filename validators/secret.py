@@ -53,8 +53,8 @@ MIN_ENTROPY = 3.0
 
 def check(doc: Document) -> list[Finding]:
     findings = []
-    for path, name, value in _strings(doc.data, ()):
-        what = _shape(value) or (_named_secret(name, value) if name else None)
+    for path, name, value in strings(doc.data):
+        what = secret_kind(name, value)
         if what:
             findings.append(doc.finding(
                 RULE, path,
@@ -62,6 +62,24 @@ def check(doc: Document) -> list[Finding]:
                 "remove it, rotate it, and have the container read it from a secret store",
                 prefer="value"))
     return findings
+
+
+def strings(node: Any) -> Iterator[tuple[Path, str, str]]:
+    """Every string in NODE with its path and the name it stands under, as this rule reads
+    them; public so that redaction (registry.redact) hides exactly what the rule flags."""
+    return _strings(node, ())
+
+
+def secret_kind(name: str, value: str) -> str | None:
+    """What credential VALUE holds (NAME: its key or flag, "" for none), or None: the test
+    this rule applies to every string, public for redaction."""
+    return _shape(value) or (_named_secret(name, value) if name else None)
+
+
+def is_reference(value: str) -> bool:
+    """`${VAR}`, a path, an ARN, `vault://...`: a value that points at a secret instead of
+    holding one (safe to show)."""
+    return _REFERENCE.match(value.strip()) is not None
 
 
 def _strings(node: Any, path: Path) -> Iterator[tuple[Path, str, str]]:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from registry.config import load_config
+from registry.render.listing import render_listing, unreadable_line
 
 
 def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str = "text") -> int:
@@ -28,13 +28,9 @@ def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str 
                      "model_type": body.get("model_type"), "path": path,
                      "errors": sum(r[2] == "error" for r in result.rows)})
     rows.sort(key=lambda r: (r["account_id"], r["name"]))
-    if fmt == "json":
-        print(json.dumps({"templates": rows, "unreadable": broken}, indent=2))
-    else:
-        _print_table(rows)
+    print(render_listing(rows, broken, fmt))
     for path in broken:
-        print(f"template-registry: {path}: not listed, it does not load (run validate)",
-              file=sys.stderr)
+        print(unreadable_line(path), file=sys.stderr)
     return 0
 
 
@@ -49,14 +45,3 @@ def _sources(root: Path, templates: str, ref: str | None) -> list[tuple[str, byt
     paths = discover(folder, root) if folder.is_dir() else []
     return [(p, read_limited(root / p)) for p in paths]
 
-
-def _print_table(rows: list[dict[str, object]]) -> None:
-    headers = ("ACCOUNT", "NAME", "ENDPOINT", "MODEL", "PATH")
-    keys = ("account_id", "name", "endpoint_type", "model_type", "path")
-    table = [headers, *[tuple(str(r[k]) + ("  (invalid)" if k == "path" and r["errors"] else "")
-                              for k in keys) for r in rows]]
-    widths = [max(len(row[i]) for row in table) for i in range(len(headers))]
-    for row in table:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        print("  ".join(cells).rstrip())
-    print(f"{len(rows)} template(s)")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from registry.config import Config, load_config
 from registry.errors import ConfigError, RegistryError
+from registry.render.terminal import escape
 
 _STATIC = re.compile(r"^[^*?\[]*/")
 
@@ -16,24 +17,25 @@ def new_template(name: str, *, account_id: str, endpoint_type: str = "SYNC",
                  model_type: str = "GENERIC", gpu_type: str | None = None,
                  output: str | None = None, root: str | None = None, force: bool = False) -> int:
     """Exit 0 when written; RegistryError (1) when the name is taken or the file exists,
-    ConfigError (2) on bad input."""
+    ConfigError (2) on bad input. Error messages quote values plainly: cli.main escapes
+    them once (a repr would have its backslashes doubled again)."""
     from registry.model import GPU_TYPES
 
     config = load_config(root)
     if not name.strip() or name != name.strip():
         raise ConfigError("NAME must be non-empty, without surrounding spaces")
     if gpu_type is not None and gpu_type not in GPU_TYPES:
-        raise ConfigError(f"--gpu-type {gpu_type!r} is not one of {', '.join(GPU_TYPES)}")
+        raise ConfigError(f"--gpu-type '{gpu_type}' is not one of {', '.join(GPU_TYPES)}")
     clash = _existing(config, account_id, name)
     if clash:
-        raise RegistryError(f"{name!r} is already defined for account {account_id!r} in {clash}")
+        raise RegistryError(f"'{name}' is already defined for account '{account_id}' in {clash}")
     target = Path(output) if output else default_path(config, account_id, name)
     if target.exists() and not force:
         raise RegistryError(f"{target} exists (use --force to overwrite)")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(render(name, account_id, endpoint_type, model_type, gpu_type),
                       encoding="utf-8")
-    print(f"wrote {target}")
+    print(f"wrote {escape(str(target))}")
     return 0
 
 

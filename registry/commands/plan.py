@@ -19,7 +19,8 @@ from registry.config import Config, load_config
 from registry.errors import InvalidTemplates, UnsafeOperation
 from registry.findings import Finding, has_errors
 from registry.plan import Desired, Plan, Safety, compute_plan
-from registry.report import render
+from registry.render.findings import render_findings
+from registry.render.terminal import escape
 
 
 class Lister(Protocol):
@@ -60,8 +61,9 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
     findings: list[Finding] = registry_findings(config, results, [path for path, _ in entries])
     if has_errors(findings):
         errors = [f for f in findings if f.severity == "error"]
-        raise InvalidTemplates(f"The templates at {ref} ({commit[:12]}) do not validate; "
-                               f"nothing was planned:\n{render(errors, len(entries), 'text')}")
+        raise InvalidTemplates(f"The templates at {escape(ref)} ({commit[:12]}) do not "
+                               "validate; nothing was planned:\n"
+                               f"{render_findings(errors, len(entries), 'text')}")
     desired = []
     for path, _ in entries:
         identity, body = results[path].identity, bodies[path]
@@ -108,7 +110,7 @@ def build_plan(config: Config, options: Options, client: Lister, *,
 
 def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False) -> int:
     from registry.client import ApiClient
-    from registry.plan_render import render_plan
+    from registry.render.plan import render_plan
 
     config = load_config(options.root)
     with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:

@@ -12,7 +12,6 @@ then list again to verify.
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 from pathlib import Path
@@ -21,7 +20,8 @@ from typing import TYPE_CHECKING, TextIO
 from registry.apply import Outcome, Report, apply_plan, runnable
 from registry.commands.plan import Options, build_plan
 from registry.config import Config, load_config
-from registry.plan_render import describe, render_plan
+from registry.render.plan import render_plan
+from registry.render.sync import progress_line, render_report
 
 if TYPE_CHECKING:
     from registry.client import ApiClient
@@ -58,7 +58,7 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
         if runnable(plan) and not report.failed:
             verify(report, config, options, client, rollback_from, parallelism)
     if report_file:
-        Path(report_file).write_text(json.dumps(report.to_dict(), indent=2, default=str))
+        Path(report_file).write_text(render_report(report, "json"))
     print_report(report, fmt)
     return 1 if report.failed or report.problems or plan.guard or plan.count("takeover") else 0
 
@@ -79,31 +79,15 @@ def verify(report: Report, config: Config, options: Options, client: ApiClient,
             repair = apply_plan(check, client, parallelism=parallelism)
             report.repairs += repair.outcomes
             continue
-        report.problems += [f"after sync the API still differs from the commit: "
-                            f"{describe(action)}" for action in left]
+        report.problems += [f"after sync the API still differs from the commit: {action.kind} "
+                            f"{action.account_id}/{action.name}" for action in left]
         report.problems.append("another writer may have changed the account meanwhile; "
                                "run sync again")
         return
 
 
 def print_report(report: Report, fmt: str) -> None:
-    if fmt == "json":
-        print(json.dumps(report.to_dict(), indent=2, default=str))
-        return
-    for outcome in report.failed:
-        print(f"FAILED {describe(outcome.action)}: {outcome.error}")
-    for outcome in report.repairs:
-        status = "repaired" if outcome.ok else "FAILED to repair"
-        error = "" if outcome.ok else f": {outcome.error}"
-        print(f"{status} {describe(outcome.action)}{error}")
-    for problem in report.problems:
-        print(f"PROBLEM {problem}")
-    if report.plan.guard:
-        print(f"HELD BACK: {report.plan.guard}")
-    for action in report.plan.actions:
-        if action.kind == "takeover":
-            print(f"NOT TAKEN OVER {describe(action)}")
-    print(report.summary())
+    print(render_report(report, fmt))
 
 
 class Progress:
@@ -129,9 +113,7 @@ class Progress:
                 print(f"\r[{bar}] {self.finished}/{self.total}, {self.failed} failed",
                       end="", file=self.stream, flush=True)
                 return
-            status = "ok    " if outcome.ok else "FAILED"
-            created = f" -> {outcome.created_id}" if outcome.created_id else ""
-            print(f"{status} {describe(outcome.action)}{created}", file=self.stream, flush=True)
+            print(progress_line(outcome), file=self.stream, flush=True)
 
     def finish(self) -> None:
         if self.tty and self.total:

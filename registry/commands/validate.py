@@ -13,7 +13,7 @@ from registry import files as files_mod
 from registry.config import Config, load_config
 from registry.errors import ConfigError
 from registry.findings import has_errors
-from registry.report import render
+from registry.render.findings import render_findings
 from registry.validation import check_files, registry_findings
 
 
@@ -24,7 +24,7 @@ def validate(paths: Sequence[str], *, root: str | None = None, fmt: str = "text"
     targets, universe = _select(config, paths)
     results = check_files(config.root, universe, use_cache=use_cache)
     findings = registry_findings(config, results, targets)
-    print(render(findings, len(targets), fmt))
+    print(render_findings(findings, len(targets), fmt))
     return 1 if has_errors(findings) else 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.helpers import BASE, edit, findings_of, messages_of
-from validators.secret import entropy, is_secret_name
+from validators.secret import entropy, is_reference, is_secret_name, secret_kind, strings
 
 # Test credentials assembled at run time so that no scanner mistakes this file for a leak.
 AWS_KEY = "AKIA" + "IOSFODNN7EXAMPLE"
@@ -80,3 +80,20 @@ def test_secret_name_detection() -> None:
 def test_entropy() -> None:
     assert entropy("aaaaaaaa") == 0
     assert entropy("q8Zr3Lx0Vw2Tn7Ks") == 4.0
+
+
+def test_public_functions_for_redaction() -> None:
+    data = {"env": {"API_KEY": "q8Zr3Lx0Vw2Tn7Ks", "MODE": "fast"},
+            "command": ["serve", "--token", GITHUB, "--api-key=Zk4Qm8Rt2Vx6Bn0Lp3"]}
+    assert list(strings(data)) == [
+        (("env", "API_KEY"), "API_KEY", "q8Zr3Lx0Vw2Tn7Ks"), (("env", "MODE"), "MODE", "fast"),
+        (("command", 0), "", "serve"), (("command", 1), "", "--token"),
+        (("command", 2), "--token", GITHUB), (("command", 3), "--api-key", "Zk4Qm8Rt2Vx6Bn0Lp3")]
+    assert secret_kind("", f"see {GITHUB} here") == "a GitHub token"
+    assert secret_kind("API_KEY", "q8Zr3Lx0Vw2Tn7Ks") == (
+        "a value that looks like a secret (under 'API_KEY')")
+    assert secret_kind("", "q8Zr3Lx0Vw2Tn7Ks") is None
+    assert secret_kind("API_KEY", "${API_KEY}") is None
+    assert is_reference(" ${HF_TOKEN} ")
+    assert is_reference("vault://kv/hf")
+    assert not is_reference("hunter2")

@@ -1,0 +1,139 @@
+"""A plan as text (a terminal or CI log), markdown (a PR comment or step summary) or JSON.
+
+Change values arrive redacted (registry.plan.diff): a `Redacted` marker is shown bare,
+every other value as JSON with ASCII escapes.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Callable
+from typing import Any
+
+from registry.plan import Action, Plan
+from registry.redact import Redacted
+from registry.render import formats, jsonfmt
+from registry.render import markdown as md
+from registry.render.terminal import escape, escape_controls
+
+SYMBOL = {"create": "+", "replace": "~", "takeover": "!", "delete": "-", "dedupe": "-"}
+MAX_VALUE = 60
+SHOWN_UNMANAGED = 20
+
+
+def render_plan(plan: Plan, fmt: str) -> str:
+    """PLAN in FMT (see formats.FORMATS["plan"])."""
+    return formats.render("plan", fmt, plan)
+
+
+def short(value: Any) -> str:
+    """A value as one short line of printable ASCII: JSON, cut in the middle when long."""
+    if isinstance(value, Redacted):
+        return str(value)
+    text = "(absent)" if value is None else jsonlib.dumps(value, default=str)
+    return text if len(text) <= MAX_VALUE else text[: MAX_VALUE - 12] + " … " + text[-9:]
+
+
+def describe(action: Action) -> str:
+    """One line: what happens to which template, from which file, to which remote id."""
+    line = _describe(action)
+    return f"{line} [HELD: {escape(action.held)}]" if action.held else line
+
+
+def _describe(action: Action) -> str:
+    who = f"{escape(action.account_id)}/{escape(action.name)}"
+    where = f" ({escape(action.path)})" if action.path else ""
+    ids = ", ".join(escape(i) for i in action.remote_ids)
+    if action.kind == "create":
+        return f"{SYMBOL['create']} create  {who}{where}"
+    if action.kind in ("replace", "takeover"):
+        fields = ", ".join(escape(f) for f in action.changed_fields) or "(formatting only)"
+        verb = "takeover " if action.kind == "takeover" else "replace "
+        made = " (made by hand, adopted)" if action.kind == "replace" and action.takeover else ""
+        line = f"{SYMBOL[action.kind]} {verb}{who}{where} id {ids}{made}: changes {fields}"
+        return f"{line}; {escape(action.reason)}" if action.kind == "takeover" else line
+    if action.kind == "dedupe":
+        return (f"{SYMBOL['dedupe']} dedupe  {who}{where} delete {ids}, "
+                f"keep {escape(action.kept_id or '')}")
+    return f"{SYMBOL['delete']} delete  {who} id {ids}: {escape(action.reason)}"
+
+
+def text(plan: Plan) -> str:
+    accounts = ", ".join(escape(a) for a in plan.accounts) or "none"
+    lines = [f"Plan for {escape(plan.ref)} ({escape(plan.commit[:12])}); accounts: {accounts}"]
+    for action in plan.actions:
+        lines.append("  " + describe(action))
+        for change in action.changes:
+            lines.append(f"      {escape(change.field)}: {escape_controls(short(change.before))}"
+                         f" -> {escape_controls(short(change.after))}")
+    if not plan.actions:
+        lines.append(f"  No changes: the API holds the {plan.unchanged} template(s) of this "
+                     "commit.")
+    if plan.unmanaged:
+        lines.append(f"Not managed: {_unmanaged(plan, escape)}")
+    lines += [f"Warning: {escape(warning)}" for warning in plan.warnings]
+    if plan.guard:
+        lines.append(f"Deletion guard: {escape(plan.guard)}")
+    lines.append(plan.summary())
+    return "\n".join(lines)
+
+
+def _unmanaged(plan: Plan, show: Callable[[str], str]) -> str:
+    """Count and names of the templates git does not manage, and what to do about them."""
+    names = [show(f"{u.account_id}/{u.name}") for u in plan.unmanaged]
+    shown = ", ".join(names[:SHOWN_UNMANAGED])
+    if len(names) > SHOWN_UNMANAGED:
+        shown += f" and {len(names) - SHOWN_UNMANAGED} more"
+    return (f"{len(names)} template(s) in the managed accounts that no file ever defined, "
+            f"left alone: {shown}. `template-registry import` writes them into git; --prune "
+            "deletes them.")
+
+
+def json(plan: Plan) -> str:
+    return jsonfmt.dumps(plan.to_dict())
+
+
+def markdown(plan: Plan) -> str:
+    """A summary line, a table of actions, and a collapsible field diff per replacement."""
+    accounts = ", ".join(md.code(a) for a in plan.accounts) or "none"
+    lines = [f"### Model templates: {plan.summary()}", "",
+             f"Commit {md.code(plan.commit[:12])} ({md.code(plan.ref)}); accounts: {accounts}; "
+             f"{plan.unchanged} unchanged.", ""]
+    lines += _notes(plan)
+    if not plan.actions:
+        lines.append("No changes.")
+        return "\n".join(lines)
+    lines += ["| | action | account | name | file | remote id |", "|---|---|---|---|---|---|"]
+    for action in plan.actions:
+        ids = ", ".join(md.code(i) for i in action.remote_ids)
+        kind = f"{action.kind} (held)" if action.held else action.kind
+        lines.append(f"| {SYMBOL[action.kind]} | {kind} | {md.code(action.account_id)} | "
+                     f"{md.code(action.name)} | {md.code(action.path) if action.path else ''} | "
+                     f"{ids} |")
+    for action in plan.actions:
+        if action.kind not in ("replace", "takeover"):
+            continue
+        lines += ["", "<details><summary>",
+                  f"~ {md.code(f'{action.account_id}/{action.name}')}: "
+                  f"{len(action.changes)} changed field(s)</summary>", "",
+                  "| field | before | after |", "|---|---|---|"]
+        lines += [f"| {md.code(c.field)} | {md.code_escaped(short(c.before))} | "
+                  f"{md.code_escaped(short(c.after))} |" for c in action.changes]
+        lines += ["", "</details>"]
+    held = [a for a in plan.actions if a.held or a.kind == "takeover"]
+    if held:
+        lines += ["", "Held back:", ""]
+        lines += [f"- {md.code(f'{a.account_id}/{a.name}')}: {md.text(a.held or a.reason)}"
+                  for a in held]
+    return "\n".join(lines)
+
+
+def _notes(plan: Plan) -> list[str]:
+    """What the reviewer should know besides the actions: guard, warnings, not managed."""
+    lines = []
+    if plan.guard:
+        lines += [f"> [!CAUTION]\n> Deletion guard: {md.text(plan.guard)}", ""]
+    lines += [f"> [!WARNING]\n> {md.text(warning)}\n" for warning in plan.warnings]
+    if plan.unmanaged:
+        lines += [f"**Not managed:** {_unmanaged(plan, md.code)}", ""]
+    return lines
