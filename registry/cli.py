@@ -150,6 +150,20 @@ def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
 
 
 @cli.command()
+@click.option("--ref", default="HEAD", show_default=True, help="The commit to compare.")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--api-url", default=None,
+              help="API base URL (else SGP_CLIENT_BASE_URL, config base_url, production).")
+@click.option("--format", "fmt", type=_formats("status"), default="text", show_default=True)
+def status(ref: str, root: str | None, api_url: str | None, fmt: str) -> int:
+    """Show each template of a commit with its remote id(s): in sync, differs, missing."""
+    from registry.commands.plan import Options
+    from registry.commands.status import status_command
+
+    return status_command(Options(ref, root, api_url=api_url), fmt=fmt)
+
+
+@cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int,
               help="Port; 0 picks a free one (printed).")

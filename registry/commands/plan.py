@@ -18,7 +18,7 @@ from registry.compare import canonical_json
 from registry.config import Config, load_config
 from registry.errors import InvalidTemplates, UnsafeOperation
 from registry.findings import Finding, has_errors
-from registry.plan import Desired, Plan, Safety, compute_plan
+from registry.plan import Desired, Key, Plan, Safety, compute_plan
 from registry.render.findings import render_findings
 from registry.render.terminal import escape
 
@@ -72,14 +72,25 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
     return commit, desired
 
 
-def build_plan(config: Config, options: Options, client: Lister, *,
-               also_owned_from: str | None = None) -> Plan:
+@dataclass
+class State:
+    """What a plan (or a status) is computed from: the commit's templates, what its
+    history owned (with the blobs that defined each key), and what the API holds."""
+
+    commit: str
+    desired: list[Desired]
+    owned: dict[Key, set[str]]
+    remote: dict[str, list[dict[str, Any]]]
+
+
+def gather(config: Config, options: Options, client: Lister, store: BlobStore, *,
+           also_owned_from: str | None = None) -> State:
     """Desired state from git, ownership from history, actual state from the API.
 
     ALSO_OWNED_FROM (a rollback) adds what that commit's history defined to what is owned.
     """
     from registry import gitrepo
-    from registry.history import owned_blobs, versions
+    from registry.history import owned_blobs
 
     if gitrepo.is_shallow(config.root):
         raise UnsafeOperation(
@@ -87,23 +98,32 @@ def build_plan(config: Config, options: Options, client: Lister, *,
             "deleted templates would silently stay. Fetch it: `git fetch --unshallow`; in "
             "GitHub Actions, actions/checkout with `fetch-depth: 0`; in GitLab CI, "
             "`GIT_DEPTH: 0`.")
+    commit, desired = desired_state(config, options.ref, store)
+    owned = owned_blobs(config.root, options.ref, config.templates, store)
+    if also_owned_from is not None:
+        older = owned_blobs(config.root, also_owned_from, config.templates, store)
+        for key, blobs in older.items():
+            owned.setdefault(key, set()).update(blobs)
+    accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned} | set(config.accounts))
+    with ThreadPoolExecutor(max_workers=min(8, max(1, len(accounts)))) as pool:
+        remote = dict(zip(accounts, pool.map(client.list_templates, accounts), strict=True))
+    return State(commit, desired, owned, remote)
+
+
+def build_plan(config: Config, options: Options, client: Lister, *,
+               also_owned_from: str | None = None) -> Plan:
+    """The plan of `gather`'s state, under the configured deletion guard."""
+    from registry.history import versions
+
     store = BlobStore(config.root)
     try:
-        commit, desired = desired_state(config, options.ref, store)
-        owned = owned_blobs(config.root, options.ref, config.templates, store)
-        if also_owned_from is not None:
-            older = owned_blobs(config.root, also_owned_from, config.templates, store)
-            for key, blobs in older.items():
-                owned.setdefault(key, set()).update(blobs)
-        accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned}
-                          | set(config.accounts))
-        with ThreadPoolExecutor(max_workers=min(8, max(1, len(accounts)))) as pool:
-            remote = dict(zip(accounts, pool.map(client.list_templates, accounts), strict=True))
+        state = gather(config, options, client, store, also_owned_from=also_owned_from)
         safety = Safety(config.max_deletes, options.allow_deletes, config.protect)
-        return compute_plan(desired, remote, set(owned), ref=options.ref, commit=commit,
-                            prune=options.prune, safety=safety, adopt=options.adopt,
-                            versions=lambda key: versions(config.root, owned.get(key, set()),
-                                                          store))
+        return compute_plan(state.desired, state.remote, set(state.owned), ref=options.ref,
+                            commit=state.commit, prune=options.prune, safety=safety,
+                            adopt=options.adopt,
+                            versions=lambda key: versions(config.root,
+                                                          state.owned.get(key, set()), store))
     finally:
         store.save()
 

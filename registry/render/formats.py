@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 from registry.render import terminal
 
-Kind = Literal["findings", "plan", "sync", "list"]
+Kind = Literal["findings", "plan", "sync", "list", "status"]
 Medium = Literal["text", "markdown", "json", "github"]
 
 
@@ -51,6 +51,10 @@ FORMATS: dict[Kind, tuple[Format, ...]] = {
     "list": (
         Format("text", "text", "registry.render.listing:text"),
         Format("json", "json", "registry.render.listing:json"),
+    ),
+    "status": (
+        Format("text", "text", "registry.render.status:text"),
+        Format("json", "json", "registry.render.status:json"),
     ),
 }
 

@@ -21,10 +21,14 @@ def text(rows: Sequence[Row], unreadable: Sequence[str]) -> str:
     """A table, columns aligned on the escaped text; UNREADABLE goes to stderr instead."""
     table = [HEADERS, *[tuple(escape(str(r[k])) + ("  (invalid)" if k == "path" and r["errors"]
                                                    else "") for k in KEYS) for r in rows]]
-    widths = [max(len(row[i]) for row in table) for i in range(len(HEADERS))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-             .rstrip() for row in table]
-    return "\n".join([*lines, f"{len(rows)} template(s)"])
+    return "\n".join([*align(table), f"{len(rows)} template(s)"])
+
+
+def align(table: Sequence[Sequence[str]]) -> list[str]:
+    """Rows of already escaped cells as lines, each column as wide as its widest cell."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+            .rstrip() for row in table]
 
 
 def json(rows: Sequence[Row], unreadable: Sequence[str]) -> str:
