@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint demo bench clean
+.PHONY: setup test lint demo bench readme clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: lint
 
 demo: setup
 	$(BIN)/python scripts/demo.py
+
+readme: setup
+	$(BIN)/python scripts/update_readme.py
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -42,6 +42,32 @@ def validate(paths: tuple[str, ...], root: str | None, fmt: str, no_cache: bool)
 
 
 @cli.command()
+@click.option("--format", "fmt", type=_formats("rules"), default="text", show_default=True)
+def rules(fmt: str) -> int:
+    """List every rule: id, default severity, scope, what it catches."""
+    from registry.render.rules import render_rules
+    from registry.rules import RULES
+
+    print(render_rules(RULES, fmt))
+    return 0
+
+
+@cli.command()
+@click.argument("rule_id", metavar="RULE-ID")
+def explain(rule_id: str) -> int:
+    """Explain one rule: what it catches, why, a bad example and the fix."""
+    from registry.errors import ConfigError
+    from registry.render.rules import explain as render
+    from registry.rules import BY_ID, did_you_mean
+
+    if rule_id not in BY_ID:
+        raise ConfigError(f"no rule {rule_id!r}{did_you_mean(rule_id)}; "
+                          "`template-registry rules` lists them")
+    print(render(BY_ID[rule_id]))
+    return 0
+
+
+@cli.command()
 def schema() -> int:
     """Print the JSON Schema of a template file (for editors and other tools)."""
     from registry.commands.schema import print_schema
