@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 
 import click
 
+from registry.enums import ENDPOINT_TYPES, GPU_TYPES, MODEL_TYPES
 from registry.errors import ExitCode, RegistryError
 from registry.render import terminal
 from registry.render.formats import Kind, choices
@@ -78,12 +79,12 @@ def schema() -> int:
 @cli.command()
 @click.argument("name")
 @click.option("--account", "account_id", required=True, help="The account that owns it.")
-@click.option("--endpoint-type", type=click.Choice(["SYNC", "ASYNC", "STREAMING", "BATCH"]),
-              default="SYNC", show_default=True)
-@click.option("--model-type", default="GENERIC", show_default=True,
-              type=click.Choice(["COMPLETION", "CHAT_COMPLETION", "AGENT", "EMBEDDING",
-                                 "RERANKING", "GENERIC"]))
-@click.option("--gpu-type", default=None, help="A GPU type, e.g. nvidia-tesla-t4 (default: CPU).")
+@click.option("--endpoint-type", type=click.Choice(ENDPOINT_TYPES), default="SYNC",
+              show_default=True)
+@click.option("--model-type", type=click.Choice(MODEL_TYPES), default="GENERIC",
+              show_default=True)
+@click.option("--gpu-type", type=click.Choice(GPU_TYPES), default=None,
+              help="A GPU type (default: CPU only).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), default=None,
               help="File to write (default: templates/<account>/<name>.yaml).")
 @click.option("--root", type=click.Path(file_okay=False), default=None)

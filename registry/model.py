@@ -9,29 +9,20 @@ enums are closed.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-EndpointType = Literal["SYNC", "ASYNC", "STREAMING", "BATCH"]
-ModelType = Literal[
-    "COMPLETION", "CHAT_COMPLETION", "AGENT", "EMBEDDING", "RERANKING", "GENERIC", "BUNDLE"
-]
-EndpointProtocol = Literal["SGP", "COHERE", "VLLM"]
-GpuType = Literal[
-    "nvidia-tesla-t4",
-    "nvidia-ampere-a10",
-    "nvidia-ampere-a100",
-    "nvidia-ampere-a100e",
-    "nvidia-hopper-h100",
-    "nvidia-hopper-h100-1g20gb",
-    "nvidia-hopper-h100-3g40gb",
-]
-ParameterType = Literal["str", "int", "float", "bool"]
-TrainingDatasetSchemaType = Literal["GENERATION", "RERANKING_QUESTIONS"]
-
-ENDPOINT_TYPES: tuple[str, ...] = get_args(EndpointType)
-GPU_TYPES: tuple[str, ...] = get_args(GpuType)
+from registry.enums import (  # noqa: F401 - re-exported for the model's users
+    ENDPOINT_TYPES,
+    GPU_TYPES,
+    EndpointProtocol,
+    EndpointType,
+    GpuType,
+    ModelType,
+    ParameterType,
+    TrainingDatasetSchemaType,
+)
 
 # The fields of the create body: the only ones compared between git and the API.
 CREATE_FIELDS: tuple[str, ...] = (

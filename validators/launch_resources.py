@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.enums import ENDPOINT_TYPES
 from registry.findings import Finding
 from registry.loader import Document, Path
-from registry.model import ENDPOINT_TYPES
 from validators import quantity
 from validators.launch_settings import (
     DEFAULT_SETTINGS,

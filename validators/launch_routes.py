@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from registry.enums import ENDPOINT_TYPES
 from registry.findings import Finding
 from registry.loader import Document, Path
-from registry.model import ENDPOINT_TYPES
 
 RULE = "launch-routes"
 ROUTES = ("healthcheck_route", "predict_route", "streaming_predict_route")

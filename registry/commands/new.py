@@ -19,13 +19,9 @@ def new_template(name: str, *, account_id: str, endpoint_type: str = "SYNC",
     """Exit 0 when written; RegistryError (1) when the name is taken or the file exists,
     ConfigError (2) on bad input. Error messages quote values plainly: cli.main escapes
     them once (a repr would have its backslashes doubled again)."""
-    from registry.model import GPU_TYPES
-
     config = load_config(root)
     if not name.strip() or name != name.strip():
         raise ConfigError("NAME must be non-empty, without surrounding spaces")
-    if gpu_type is not None and gpu_type not in GPU_TYPES:
-        raise ConfigError(f"--gpu-type '{gpu_type}' is not one of {', '.join(GPU_TYPES)}")
     clash = _existing(config, account_id, name)
     if clash:
         raise RegistryError(f"'{name}' is already defined for account '{account_id}' in {clash}")

@@ -79,3 +79,14 @@ def test_list_unknown_ref_is_exit_2(registry: Path, capsys: pytest.CaptureFixtur
     git(registry, "init", "-q")
     assert main(["list", "--root", str(registry), "--ref", "nope"]) == 2
     assert "no such commit" in capsys.readouterr().err
+
+
+def test_new_and_validate_share_one_set_of_enums(registry: Path) -> None:
+    from registry.enums import MODEL_TYPES
+    from registry.model import ModelTemplateRequest
+
+    assert "BUNDLE" in MODEL_TYPES  # validate accepts it, so new must too
+    assert main(["new", "b", "--account", "acct-a", "--model-type", "BUNDLE",
+                 "--root", str(registry)]) == 0
+    field = ModelTemplateRequest.model_fields["model_type"]
+    assert set(getattr(field.annotation, "__args__", ())) == set(MODEL_TYPES)
