@@ -176,6 +176,28 @@ def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
                         allow_rollback=allow_rollback, record=not no_record)
 
 
+@cli.command("import")
+@click.option("--account", "accounts", multiple=True,
+              help="Account to import from (repeat); default: the accounts table, else the "
+                   "accounts of the templates.")
+@click.option("--name", "name_glob", default=None, metavar="GLOB",
+              help="Import only templates whose name matches GLOB (fnmatch, case-sensitive).")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--api-url", default=None,
+              help="API base URL (else SGP_CLIENT_BASE_URL, config base_url, production).")
+@click.option("--dry-run", is_flag=True, help="Print the files and their content; write nothing.")
+@click.option("--format", "fmt", type=_formats("import"), default="text", show_default=True)
+@click.option("--ignore-findings", is_flag=True,
+              help="Write an ignore comment above each line with a finding.")
+def import_(accounts: tuple[str, ...], name_glob: str | None, root: str | None,
+            api_url: str | None, dry_run: bool, fmt: str, ignore_findings: bool) -> int:
+    """Write templates made by hand (UI or API) that no file defines into files."""
+    from registry.commands.import_ import import_command
+
+    return import_command(accounts, name_glob=name_glob, root=root, api_url=api_url,
+                          dry_run=dry_run, fmt=fmt, ignore_findings=ignore_findings)
+
+
 @cli.command()
 @click.option("--ref", default="HEAD", show_default=True, help="The commit to compare.")
 @click.option("--root", type=click.Path(file_okay=False), default=None)

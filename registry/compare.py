@@ -53,6 +53,11 @@ def same_template(body: dict[str, Any], remote: dict[str, Any]) -> bool:
     return canonical(body) == canonical(remote)
 
 
+def model_shape() -> dict[str, _Field]:
+    """The model's field tree, in declaration order (registry.yamlout writes keys in it)."""
+    return _SHAPE
+
+
 def _canonical(data: dict[str, Any], shape: dict[str, _Field]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, field in shape.items():

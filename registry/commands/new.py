@@ -38,12 +38,18 @@ def new_template(name: str, *, account_id: str, endpoint_type: str = "SYNC",
 def default_path(config: Config, account_id: str, name: str) -> Path:
     """templates/<account>/<slug>.yaml, or the fixed folder of the account's first glob."""
     slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "template"
+    return account_folder(config, account_id) / f"{slug}.yaml"
+
+
+def account_folder(config: Config, account_id: str) -> Path:
+    """Where new files of the account go: the fixed folder of its first glob (the part
+    before any wildcard), else templates/<account>/."""
     globs = config.accounts.get(account_id)
     if globs:
         static = _STATIC.match(globs[0])
         if static:
-            return config.root / static.group(0) / f"{slug}.yaml"
-    return config.templates_dir / account_id / f"{slug}.yaml"
+            return config.root / static.group(0)
+    return config.templates_dir / account_id
 
 
 def _existing(config: Config, account_id: str, name: str) -> str | None:

@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 from registry.render import terminal
 
-Kind = Literal["findings", "plan", "sync", "list", "status", "rules"]
+Kind = Literal["findings", "plan", "sync", "list", "status", "rules", "import"]
 Medium = Literal["text", "markdown", "json", "github"]
 
 
@@ -55,6 +55,10 @@ FORMATS: dict[Kind, tuple[Format, ...]] = {
     "status": (
         Format("text", "text", "registry.render.status:text"),
         Format("json", "json", "registry.render.status:json"),
+    ),
+    "import": (
+        Format("text", "text", "registry.render.imports:text"),
+        Format("json", "json", "registry.render.imports:json"),
     ),
     "rules": (
         Format("text", "text", "registry.render.rules:text"),
