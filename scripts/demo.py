@@ -60,6 +60,34 @@ def stop_server(server: subprocess.Popen[str]) -> None:
             server.wait()
 
 
+# Templates someone made by hand in the UI before the team adopted the registry.
+HAND_MADE = (
+    ("acct-search-team", "bm25-reranker-legacy", "nvidia-tesla-t4", "2.1.0"),
+    ("acct-genai-apps", "summarizer-v0", "nvidia-ampere-a10", "0.9.3"),
+    ("acct-genai-apps", "Chat Assistant (beta)", "nvidia-ampere-a10", "1.10"),
+)
+
+
+def make_by_hand(url: str) -> None:
+    """Create the HAND_MADE templates over the API, as someone using the UI would."""
+    import httpx
+
+    for account, name, gpu, tag in HAND_MADE:
+        body = {"name": name, "account_id": account, "endpoint_type": "SYNC",
+                "model_type": "GENERIC", "vendor_configuration": {
+                    "bundle_config": {"registry": "registry.example.com", "image": "legacy",
+                                      "tag": tag, "command": ["serve", "--port", "5005"],
+                                      "healthcheck_route": "/health",
+                                      "predict_route": "/predict"},
+                    "endpoint_config": {"cpus": 4, "memory": "16Gi", "storage": "40Gi",
+                                        "gpus": 1, "gpu_type": gpu, "min_workers": 1,
+                                        "max_workers": 2, "per_worker": 4}}}
+        answer = httpx.post(f"{url}/v4/model-templates", json=body,
+                            headers={"x-api-key": DEMO_KEY})
+        answer.raise_for_status()
+        print(f"  made by hand: {account}/{name} (id {answer.json()['id']})")
+
+
 def list_remote(url: str) -> None:
     import httpx
 
@@ -92,10 +120,25 @@ def main() -> int:
         for key, value in (("user.email", "demo@example.com"), ("user.name", "demo")):
             subprocess.run(["git", "config", key, value], cwd=repo, check=True)
 
-        step("Validating the example templates")
+        step("Someone made templates by hand in the UI before the registry existed")
+        make_by_hand(url)
+
+        step("Planning: the hand-made templates are listed as not managed, and left alone")
+        run("plan", cwd=repo, env=env)
+
+        step("Importing them: one file each, exactly as they are live")
+        run("import", cwd=repo, env=env)
+        subprocess.run(["git", "add", "-A"], cwd=repo, check=True)
+        subprocess.run(["git", "commit", "-qm", "demo: import the hand-made templates"],
+                       cwd=repo, check=True)
+
+        step("Status: the imported templates are in sync; the examples are still missing")
+        run("status", cwd=repo, env=env, codes=(1,))
+
+        step("Validating every template (the examples and the imported ones)")
         run("validate", cwd=repo, env=env)
 
-        step("Planning: what would sync change? (nothing is on the server yet)")
+        step("Planning: what would sync change? (the examples are not on the server yet)")
         run("plan", cwd=repo, env=env)
 
         step("Syncing the templates of HEAD to the server")
@@ -116,10 +159,13 @@ def main() -> int:
         step("What the server holds now")
         list_remote(url)
     finally:
+        # Stop first, print after: a closed stdout (`make demo | head`) must not leave
+        # the server running.
         if server is not None:
-            step("Stopping the server")
             stop_server(server)
         shutil.rmtree(work, ignore_errors=True)
+        if server is not None:
+            step("Stopped the server")
     step("Done: the server is stopped and the temporary folder removed.")
     return 0
 
