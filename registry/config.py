@@ -9,9 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from registry.errors import ConfigError
+from validators.launch_settings import DEFAULT_SETTINGS, LaunchSettings, NodeLimit
 
-KEYS = ("templates", "base_url", "accounts", "max_deletes", "protect")
+KEYS = ("templates", "base_url", "accounts", "max_deletes", "protect", "rules", "launch")
 DEFAULT_MAX_DELETES = 10
+SEVERITIES = ("off", "warning", "error")
+LAUNCH_KEYS = ("scale_from_zero", "node_limits")
+NODE_KEYS = ("cpus", "memory", "storage")
+CPU_ONLY = "cpu"  # the node_limits key of CPU-only nodes (no gpu_type)
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,10 @@ class Config:
     max_deletes: int = DEFAULT_MAX_DELETES
     # "ACCOUNT/NAME" globs (fnmatch, case-sensitive) of templates sync never deletes.
     protect: tuple[str, ...] = ()
+    # Severity per rule id ("off", "warning", "error") where it differs from the catalogue.
+    rules: dict[str, str] = field(default_factory=dict)
+    # The Launch deployment the templates run on (the launch-resources rule's numbers).
+    launch: LaunchSettings = DEFAULT_SETTINGS
 
     @property
     def templates_dir(self) -> Path:
@@ -92,4 +101,66 @@ def _parse(root: Path, table: dict[str, Any], source: Path) -> Config:
         raise ConfigError(f"{where}: protect must be a list of \"ACCOUNT/NAME-GLOB\" strings, "
                           'e.g. ["acct-123/prod-*"]')
     return Config(root, templates.strip().rstrip("/"), base_url, accounts, max_deletes,
-                  tuple(protect))
+                  tuple(protect), _rules(table.get("rules", {}), f"{where}.rules"),
+                  _launch(table.get("launch", {}), f"{where}.launch"))
+
+
+def _rules(table: Any, where: str) -> dict[str, str]:
+    """`RULE-ID = "off" | "warning" | "error"`; an unknown id is an error with a did-you-mean."""
+    from registry.rules import BY_ID, did_you_mean
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table of RULE-ID = \"off\" | \"warning\" | "
+                          "\"error\"")
+    for rule_id, severity in table.items():
+        if rule_id not in BY_ID:
+            raise ConfigError(f"{where}: no rule {rule_id!r}{did_you_mean(rule_id)}; "
+                              "`template-registry rules` lists them")
+        if severity not in SEVERITIES:
+            raise ConfigError(f"{where}: {rule_id} = {severity!r}; use one of "
+                              f"{', '.join(repr(s) for s in SEVERITIES)}")
+    return dict(table)
+
+
+def _launch(table: Any, where: str) -> LaunchSettings:
+    """The cluster the templates run on: scale_from_zero, and node_limits per gpu type
+    (`cpu` for CPU-only nodes), each overriding Launch's defaults."""
+    from registry.enums import GPU_TYPES
+    from validators.quantity import parse_bytes
+
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    unknown = sorted(set(table) - set(LAUNCH_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
+                          f"{', '.join(LAUNCH_KEYS)}")
+    scale = table.get("scale_from_zero", DEFAULT_SETTINGS.scale_from_zero)
+    if not isinstance(scale, bool):
+        raise ConfigError(f"{where}: scale_from_zero must be true or false")
+    limits = dict(DEFAULT_SETTINGS.node_limits)
+    given = table.get("node_limits", {})
+    if not isinstance(given, dict):
+        raise ConfigError(f"{where}: node_limits must be a table keyed by gpu type")
+    for gpu, node in given.items():
+        key = None if gpu == CPU_ONLY else gpu
+        if key is not None and key not in GPU_TYPES:
+            raise ConfigError(f"{where}.node_limits: unknown gpu type {gpu!r}; use one of "
+                              f"{CPU_ONLY}, {', '.join(GPU_TYPES)}")
+        if not isinstance(node, dict) or set(node) - set(NODE_KEYS):
+            raise ConfigError(f"{where}.node_limits.{gpu} must be a table of "
+                              f"{', '.join(NODE_KEYS)}")
+        base = limits[key]
+        cpus = node.get("cpus", base.cpus)
+        if isinstance(cpus, bool) or not isinstance(cpus, int) or cpus < 1:
+            raise ConfigError(f"{where}.node_limits.{gpu}.cpus must be a whole number, 1 or more")
+        sizes = []
+        for name in ("memory", "storage"):
+            text = node.get(name)
+            size = getattr(base, name) if text is None else (
+                parse_bytes(text) if isinstance(text, str) else None)
+            if not size:
+                raise ConfigError(f"{where}.node_limits.{gpu}.{name} must be a quantity such "
+                                  f"as \"250Gi\", not {text!r}")
+            sizes.append(size)
+        limits[key] = NodeLimit(cpus, sizes[0], sizes[1])
+    return LaunchSettings(scale, limits)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,19 @@ def test_defaults_without_pyproject(tmp_path: Path) -> None:
     config = load_config(tmp_path)
     assert (config.templates, config.base_url, config.accounts) == ("templates", None, {})
     assert (config.max_deletes, config.protect) == (10, ())
+
+
+def test_rule_severities_and_the_launch_cluster(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, (
+        '[tool.template-registry.rules]\nimage-tag = "error"\nsecret = "off"\n'
+        '[tool.template-registry.launch]\nscale_from_zero = true\n'
+        '[tool.template-registry.launch.node_limits]\n'
+        '"nvidia-tesla-t4" = {cpus = 15, memory = "60Gi"}\ncpu = {storage = "100Gi"}\n')))
+    assert config.rules == {"image-tag": "error", "secret": "off"}
+    assert config.launch.scale_from_zero is True
+    assert config.launch.node_limits["nvidia-tesla-t4"] == (15, 60 * 2**30, 640 * 2**30)
+    assert config.launch.node_limits[None] == (7, 30 * 2**30, 100 * 2**30)
+    assert config.launch.node_limits["nvidia-ampere-a10"] == (63, 250 * 2**30, 640 * 2**30)
 
 
 def test_deletion_guard_settings(tmp_path: Path) -> None:
@@ -48,10 +62,20 @@ def test_full_table(tmp_path: Path) -> None:
     ('protect = ["no-slash"]', "protect must be a list"),
     ('protect = ["/name"]', "protect must be a list"),
     ('protect = ["acct/"]', "protect must be a list"),
+    ('rules = {image-tagg = "off"}',
+     "no rule 'image-tagg' (did you mean 'image-tag'?)"),
+    ('rules = {image-tag = "info"}', "image-tag = 'info'; use one of 'off', 'warning', 'error'"),
+    ("rules = 1", "rules must be a table"),
+    ("launch = {scale_from_zero = 1}", "scale_from_zero must be true or false"),
+    ("launch = {zero = true}", "unknown key(s) zero"),
+    ('launch = {node_limits = {h100 = {cpus = 8}}}', "unknown gpu type 'h100'"),
+    ('launch = {node_limits = {cpu = {cpus = 0}}}', "cpus must be a whole number, 1 or more"),
+    ('launch = {node_limits = {cpu = {memory = "30GB"}}}', "memory must be a quantity"),
+    ('launch = {node_limits = {cpu = {disk = "1Gi"}}}', "must be a table of cpus, memory"),
 ])
 def test_invalid_tables(tmp_path: Path, body: str, message: str) -> None:
     write(tmp_path, f"[tool.template-registry]\n{body}\n")
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         load_config(tmp_path)
 
 
