@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 from registry.render import terminal
 
-Kind = Literal["findings", "plan", "sync", "list", "status"]
+Kind = Literal["findings", "plan", "sync", "list", "status", "cost"]
 Medium = Literal["text", "markdown", "json", "github"]
 
 
@@ -55,6 +55,11 @@ FORMATS: dict[Kind, tuple[Format, ...]] = {
     "status": (
         Format("text", "text", "registry.render.status:text"),
         Format("json", "json", "registry.render.status:json"),
+    ),
+    "cost": (
+        Format("text", "text", "registry.render.cost:text"),
+        Format("json", "json", "registry.render.cost:json"),
+        Format("markdown", "markdown", "registry.render.cost:markdown"),
     ),
 }
 
