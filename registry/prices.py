@@ -12,10 +12,12 @@ CPU-only templates run on general-purpose m6i nodes, the x86 family Launch's CPU
 limits (7 CPUs, 30Gi) fit within an m6i.2xlarge.
 
 Each entry's `source` is the AWS page listing its price (the G4 and G5 pages list specs
-and on-demand prices together). Specs were also checked against the AWS Batch guide's GPU
-table (https://docs.aws.amazon.com/batch/latest/userguide/gpu-jobs.html) and AWS's
-instance-type pages for P4, P5 and M6i. Users set their own prices, or remove entries, under
-`[tool.template-registry.prices]` (registry.config).
+and on-demand prices together). The g4dn and g5 specs were checked against the AWS Batch
+guide's GPU table (https://docs.aws.amazon.com/batch/latest/userguide/gpu-jobs.html), the
+p4d and p5.48xlarge specs against AWS's Capacity Blocks pricing page; the other specs and
+every price against published copies of AWS's price list, on the date each entry carries.
+Users set their own prices, or remove entries, under `[tool.template-registry.prices]`
+(registry.config).
 """
 
 from __future__ import annotations
