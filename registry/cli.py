@@ -110,6 +110,17 @@ def list_(ref: str | None, root: str | None, fmt: str) -> int:
     return list_templates(ref=ref, root=root, fmt=fmt)
 
 
+@cli.command()
+@click.option("--ref", default=None, help="Price the templates of this git commit instead.")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--format", "fmt", type=_formats("cost"), default="text", show_default=True)
+def cost(ref: str | None, root: str | None, fmt: str) -> int:
+    """Estimate each template's monthly cost, and the totals per account."""
+    from registry.commands.cost import cost_command
+
+    return cost_command(ref=ref, root=root, fmt=fmt)
+
+
 def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
     """The options plan and sync share."""
     for option in reversed((
@@ -138,14 +149,18 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
 @click.option("--format", "fmt", type=_formats("plan"), default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 without changes, 2 with changes, 1 on any error.")
+@click.option("--fail-on-breaking", is_flag=True,
+              help="Exit 1 when a planned change breaks models or their callers.")
 def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, adopt: bool, fmt: str, detailed_exitcode: bool) -> int:
+         allow_deletes: int | None, adopt: bool, fmt: str, detailed_exitcode: bool,
+         fail_on_breaking: bool) -> int:
     """Show what sync would change (read-only)."""
     from registry.commands.plan import Options, plan_command
 
     try:
         return plan_command(Options(ref, root, prune, api_url, allow_deletes, adopt), fmt=fmt,
-                            detailed_exitcode=detailed_exitcode)
+                            detailed_exitcode=detailed_exitcode,
+                            fail_on_breaking=fail_on_breaking)
     except RegistryError as exc:
         if detailed_exitcode:  # as Terraform: 2 means "changes", so every error is 1
             exc.exit_code = ExitCode.FAILED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import difflib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -11,7 +13,8 @@ from typing import Any
 from registry.errors import ConfigError
 from validators.launch_settings import DEFAULT_SETTINGS, LaunchSettings, NodeLimit
 
-KEYS = ("templates", "base_url", "accounts", "max_deletes", "protect", "rules", "launch")
+KEYS = ("templates", "base_url", "accounts", "max_deletes", "protect", "rules", "launch",
+        "prices")
 DEFAULT_MAX_DELETES = 10
 SEVERITIES = ("off", "warning", "error")
 LAUNCH_KEYS = ("scale_from_zero", "node_limits")
@@ -33,6 +36,8 @@ class Config:
     rules: dict[str, str] = field(default_factory=dict)
     # The Launch deployment the templates run on (the launch-resources rule's numbers).
     launch: LaunchSettings = DEFAULT_SETTINGS
+    # Price table overrides (registry.prices): instance -> USD an hour, None = removed.
+    prices: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def templates_dir(self) -> Path:
@@ -102,7 +107,8 @@ def _parse(root: Path, table: dict[str, Any], source: Path) -> Config:
                           'e.g. ["acct-123/prod-*"]')
     return Config(root, templates.strip().rstrip("/"), base_url, accounts, max_deletes,
                   tuple(protect), _rules(table.get("rules", {}), f"{where}.rules"),
-                  _launch(table.get("launch", {}), f"{where}.launch"))
+                  _launch(table.get("launch", {}), f"{where}.launch"),
+                  _prices(table["prices"], where) if "prices" in table else {})
 
 
 def _rules(table: Any, where: str) -> dict[str, str]:
@@ -164,3 +170,31 @@ def _launch(table: Any, where: str) -> LaunchSettings:
             sizes.append(size)
         limits[key] = NodeLimit(cpus, sizes[0], sizes[1])
     return LaunchSettings(scale, limits)
+
+
+
+def _prices(table: Any, where: str) -> dict[str, float | None]:
+    """`[tool.template-registry.prices]`: `"g5.4xlarge" = 1.2` sets an instance's hourly
+    price (USD), `"p5.48xlarge" = false` removes it from the table."""
+    from registry.prices import DEFAULT_TABLE
+
+    if not isinstance(table, dict):
+        raise ConfigError(f'{where}: prices must be a table, e.g. "g5.4xlarge" = 1.2')
+    prices: dict[str, float | None] = {}
+    for name, value in table.items():
+        if name not in DEFAULT_TABLE:
+            guess = difflib.get_close_matches(name.lower(), list(DEFAULT_TABLE), n=1,
+                                              cutoff=0.6)
+            hint = (f"did you mean {guess[0]!r}?" if guess
+                    else f"known: {', '.join(DEFAULT_TABLE)}")
+            raise ConfigError(f"{where}: prices: unknown instance {name!r}; {hint}")
+        if value is False:
+            prices[name] = None
+        elif (isinstance(value, int | float) and not isinstance(value, bool)
+              and math.isfinite(value) and value > 0):
+            prices[name] = float(value)
+        else:
+            raise ConfigError(f"{where}: prices: {name!r} = {value!r} is not a price; give "
+                              "the hourly price in US dollars (e.g. 1.2), or false to remove "
+                              "the instance")
+    return prices

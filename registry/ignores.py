@@ -62,11 +62,11 @@ def apply(findings: Sequence[Finding], directives: Sequence[Directive], path: st
     used: set[Directive] = set()
     kept = []
     for finding in findings:
-        directive = covered.get((finding.line, finding.rule))
-        if directive is None or finding.rule == IGNORE_COMMENT.id:
+        match = covered.get((finding.line, finding.rule))
+        if match is None or finding.rule == IGNORE_COMMENT.id:
             kept.append(finding)
         else:
-            used.add(directive)
+            used.add(match)
     for directive in directives:
         kept += _problems(directive, used, path, off)
     return kept

@@ -20,6 +20,10 @@ replacement still creates the new one, and keeps the old); and unless --allow-de
 allows that many, a plan that deletes more than `max_deletes` templates, or every
 managed template of an account, holds back all its deletes. A held action stays in the
 plan, with the reason, so that the plan says so before anything runs.
+
+For review, each action also says what it breaks (registry.breaking) and, when the plan
+is made with prices, the monthly cost of the template it removes and of the one it
+creates (registry.cost); the plan totals the change.
 """
 
 from __future__ import annotations
@@ -31,8 +35,11 @@ from dataclasses import asdict, dataclass, field, replace
 from fnmatch import fnmatchcase
 from typing import Any, Literal
 
+from registry import breaking, cost
 from registry.compare import canonical, canonical_json
 from registry.config import DEFAULT_MAX_DELETES
+from registry.cost import Delta, Estimate, Total
+from registry.prices import BASIS, HOURS_PER_MONTH, PriceTable
 from registry.redact import redact, shown_change
 
 Kind = Literal["create", "replace", "takeover", "delete", "dedupe"]
@@ -100,6 +107,16 @@ class Action:
     held: str = ""
     # A replacement of a template no file ever defined (made by hand), allowed by --adopt.
     takeover: bool = False
+    # Why applying it breaks models built on the template or their callers (empty:
+    # nothing breaks); see registry.breaking.
+    breaking: tuple[str, ...] = ()
+    # The models built on the template, for a reviewer of a breaking change. None: not
+    # known; the plan sees no models (the place where a models listing would fill it in).
+    used_by: tuple[str, ...] | None = None
+    # Monthly cost of the template it deletes (the newest remote one) and of the one it
+    # creates; None when the plan was made without prices or there is no such template.
+    cost_before: Estimate | None = field(default=None, compare=False)
+    cost_after: Estimate | None = field(default=None, compare=False)
 
     @property
     def deletes(self) -> bool:
@@ -110,11 +127,28 @@ class Action:
     def changed_fields(self) -> list[str]:
         return [change.field for change in self.changes]
 
+    @property
+    def cost_delta(self) -> Delta | None:
+        """How applying it changes the monthly cost (None: not priced). What it does not
+        do does not count: a held delete keeps the old template, a takeover waits."""
+        if self.cost_before is None and self.cost_after is None:
+            return None
+        if self.kind == "takeover":
+            return cost.delta(None, None)
+        return cost.delta(self.cost_before if self.deletes else None, self.cost_after)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("body")
         data["remote_ids"] = list(self.remote_ids)
         data["changes"] = [asdict(c) for c in self.changes]
+        data["breaking"] = list(self.breaking)
+        data["used_by"] = None if self.used_by is None else list(self.used_by)
+        for name in ("cost_before", "cost_after"):
+            item = getattr(self, name)
+            data[name] = None if item is None else item.to_dict()
+        change = self.cost_delta
+        data["cost_change"] = None if change is None else change.to_dict()
         return data
 
 
@@ -172,6 +206,17 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.actions)
 
+    @property
+    def breaking(self) -> tuple[Action, ...]:
+        return tuple(action for action in self.actions if action.breaking)
+
+    @property
+    def cost_change(self) -> Total | None:
+        """The monthly change of the whole plan (None: made without prices, or nothing in
+        it adds or removes a template)."""
+        deltas = [d for d in (action.cost_delta for action in self.actions) if d is not None]
+        return cost.total(deltas) if deltas else None
+
     def summary(self) -> str:
         """`Plan: X to create, Y to replace, Z to delete.` (dedupes delete too; held
         deletes are not counted, and are named after)."""
@@ -194,18 +239,28 @@ class Plan:
             "guard": self.guard,
             "warnings": list(self.warnings),
             "not_managed": [item.to_dict() for item in self.unmanaged],
+            "breaking": len(self.breaking),
+            "cost_change": self._cost_dict(),
             "actions": [action.to_dict() for action in self.actions],
         }
+
+    def _cost_dict(self) -> dict[str, Any] | None:
+        change = self.cost_change
+        if change is None:
+            return None
+        return {**change.to_dict(), "basis": BASIS, "hours_per_month": HOURS_PER_MONTH}
 
 
 def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, Any]]],
                  owned: set[Key], *, ref: str = "HEAD", commit: str = "",
                  prune: bool = False, safety: Safety | None = None,
-                 versions: Versions | None = None, adopt: bool = False) -> Plan:
+                 versions: Versions | None = None, adopt: bool = False,
+                 prices: PriceTable | None = None) -> Plan:
     """The actions that make REMOTE (templates by account) equal to DESIRED.
 
     VERSIONS tells a template sync made (some version of its file) from one made by hand;
-    without it, every differing remote template counts as sync's own.
+    without it, every differing remote template counts as sync's own. With PRICES, each
+    action carries the monthly cost of what it removes and creates.
     """
     wanted = {item.key: item for item in desired}
     found: dict[Key, list[dict[str, Any]]] = defaultdict(list)
@@ -252,6 +307,7 @@ def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, An
                                      "sync --adopt replaces it" if kind == "takeover" else ""))
     actions.sort(key=lambda a: (ORDER[a.kind], a.account_id, a.name))
     actions, guard = _guard(actions, {key[0] for key in wanted}, safety or Safety())
+    actions = _review(actions, found, prices)
     warnings = _near_names(wanted, found, {(a.account_id, a.name) for a in actions})
     return Plan(ref, commit, tuple(sorted(remote)), tuple(actions), unchanged, prune, guard,
                 warnings, tuple(unmanaged))
@@ -283,6 +339,37 @@ def _guard(actions: list[Action], desired_accounts: set[str],
     why += f": held back; run with --allow-deletes {count} to allow them"
     held = {id(a) for a in deletes}
     return [replace(a, held=why) if id(a) in held else a for a in out], why
+
+
+def _review(actions: list[Action], found: dict[Key, list[dict[str, Any]]],
+            prices: PriceTable | None) -> list[Action]:
+    """Each action with what it breaks and, with PRICES, the cost of the template it
+    deletes (the newest remote one, as `diff` compares) and of the one it creates."""
+    def newest(key: Key) -> dict[str, Any] | None:
+        items = sorted(found.get(key, []), key=_age)
+        return items[-1] if items else None
+
+    moved = breaking.moves([(a.account_id, a.name) for a in actions if a.kind == "delete"],
+                           [(a.account_id, a.name) for a in actions if a.kind == "create"])
+    out = []
+    for action in actions:
+        key = (action.account_id, action.name)
+        old = newest(key) if action.kind in ("replace", "takeover", "delete") else None
+        new = action.body if action.kind != "delete" else None
+        why = breaking.reasons(old, new) if old is not None and new is not None else ()
+        for other in moved.get(key, []):
+            source, target = (other, key) if action.kind == "create" else (key, other)
+            why += (breaking.move(source[0], target[0]),)
+            prior = newest(source)
+            if action.kind == "create" and prior is not None and new is not None:
+                why += breaking.reasons(prior, new)
+        if action.kind == "dedupe" or prices is None:
+            out.append(replace(action, breaking=why))
+            continue
+        out.append(replace(action, breaking=why,
+                           cost_before=None if old is None else cost.estimate(old, prices),
+                           cost_after=None if new is None else cost.estimate(new, prices)))
+    return out
 
 
 def _near_names(wanted: dict[Key, Desired], found: dict[Key, list[dict[str, Any]]],

@@ -14,7 +14,7 @@ def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str 
     from registry.checks import check_and_load
 
     config = load_config(root)
-    sources = _sources(config.root, config.templates, ref)
+    sources = template_sources(config.root, config.templates, ref)
     rows = []
     broken = []
     for path, data in sources:
@@ -34,7 +34,8 @@ def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str 
     return 0
 
 
-def _sources(root: Path, templates: str, ref: str | None) -> list[tuple[str, bytes]]:
+def template_sources(root: Path, templates: str, ref: str | None) -> list[tuple[str, bytes]]:
+    """(path, content) of every template file: of commit REF, else of the working tree."""
     if ref is not None:
         from registry.gitrepo import templates_at
 

@@ -3,7 +3,8 @@
 Exit codes: 0 (a plan was made), 1 (an API error), 2 (usage, configuration,
 authentication, or templates at the commit that do not validate). With
 --detailed-exitcode, as Terraform does: 0 no changes, 2 changes, 1 any error (the CLI
-maps errors to codes; see registry.errors).
+maps errors to codes; see registry.errors). With --fail-on-breaking, 1 when the plan
+holds a breaking change (after printing it).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from typing import Any, Protocol
 from registry.blobstore import BlobStore
 from registry.compare import canonical_json
 from registry.config import Config, load_config
-from registry.errors import InvalidTemplates, UnsafeOperation
+from registry.errors import InvalidTemplates, RegistryError, UnsafeOperation
 from registry.findings import Finding, has_errors
 from registry.plan import Desired, Key, Plan, Safety, compute_plan
+from registry.prices import price_table
 from registry.render.findings import render_findings
 from registry.render.terminal import escape
 
@@ -112,7 +114,8 @@ def gather(config: Config, options: Options, client: Lister, store: BlobStore, *
 
 def build_plan(config: Config, options: Options, client: Lister, *,
                also_owned_from: str | None = None) -> Plan:
-    """The plan of `gather`'s state, under the configured deletion guard."""
+    """The plan of `gather`'s state, under the configured deletion guard, priced with
+    the configured price table."""
     from registry.history import versions
 
     store = BlobStore(config.root)
@@ -121,14 +124,15 @@ def build_plan(config: Config, options: Options, client: Lister, *,
         safety = Safety(config.max_deletes, options.allow_deletes, config.protect)
         return compute_plan(state.desired, state.remote, set(state.owned), ref=options.ref,
                             commit=state.commit, prune=options.prune, safety=safety,
-                            adopt=options.adopt,
+                            adopt=options.adopt, prices=price_table(config.prices),
                             versions=lambda key: versions(config.root,
                                                           state.owned.get(key, set()), store))
     finally:
         store.save()
 
 
-def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False) -> int:
+def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False,
+                 fail_on_breaking: bool = False) -> int:
     from registry.client import ApiClient
     from registry.render.plan import render_plan
 
@@ -136,4 +140,8 @@ def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool
     with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:
         plan = build_plan(config, options, client)
     print(render_plan(plan, fmt))
+    if fail_on_breaking and plan.breaking:
+        names = ", ".join(f"{a.account_id}/{a.name}" for a in plan.breaking)
+        raise RegistryError(f"{len(plan.breaking)} breaking change(s) planned ({names}); "
+                            "failing as --fail-on-breaking asks")
     return (2 if plan.has_changes else 0) if detailed_exitcode else 0

@@ -20,7 +20,7 @@ from typing import Any, Literal, cast
 
 from registry.render import terminal
 
-Kind = Literal["findings", "plan", "sync", "list", "status", "rules", "import"]
+Kind = Literal["findings", "plan", "sync", "list", "status", "rules", "import", "cost"]
 Medium = Literal["text", "markdown", "json", "github"]
 
 
@@ -64,6 +64,11 @@ FORMATS: dict[Kind, tuple[Format, ...]] = {
         Format("text", "text", "registry.render.rules:text"),
         Format("markdown", "markdown", "registry.render.rules:markdown"),
         Format("json", "json", "registry.render.rules:json"),
+    ),
+    "cost": (
+        Format("text", "text", "registry.render.cost:text"),
+        Format("json", "json", "registry.render.cost:json"),
+        Format("markdown", "markdown", "registry.render.cost:markdown"),
     ),
 }
 

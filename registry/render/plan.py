@@ -1,7 +1,8 @@
 """A plan as text (a terminal or CI log), markdown (a PR comment or step summary) or JSON.
 
 Change values arrive redacted (registry.plan.diff): a `Redacted` marker is shown bare,
-every other value as JSON with ASCII escapes.
+every other value as JSON with ASCII escapes. For review, each action also shows what it
+breaks and how it changes the monthly cost, and the plan the total change.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ import json as jsonlib
 from collections.abc import Callable
 from typing import Any
 
+from registry.cost import Estimate
 from registry.plan import Action, Plan
 from registry.redact import Redacted
 from registry.render import formats, jsonfmt
 from registry.render import markdown as md
+from registry.render.cost import NOTE, change_text, dollars, money, span, workers
 from registry.render.terminal import escape, escape_controls
 
 SYMBOL = {"create": "+", "replace": "~", "takeover": "!", "delete": "-", "dedupe": "-"}
@@ -66,6 +69,10 @@ def text(plan: Plan) -> str:
         for change in action.changes:
             lines.append(f"      {escape(change.field)}: {escape_controls(short(change.before))}"
                          f" -> {escape_controls(short(change.after))}")
+        lines += [f"      BREAKING: {escape(why)}" for why in action.breaking]
+        priced = _cost_text(action)
+        if priced:
+            lines.append(f"      {priced}")
     if not plan.actions:
         lines.append(f"  No changes: the API holds the {plan.unchanged} template(s) of this "
                      "commit.")
@@ -74,8 +81,38 @@ def text(plan: Plan) -> str:
     lines += [f"Warning: {escape(warning)}" for warning in plan.warnings]
     if plan.guard:
         lines.append(f"Deletion guard: {escape(plan.guard)}")
+    if plan.breaking:
+        lines.append(f"Breaking: {_breaking_count(plan)}.")
+    total = plan.cost_change
+    if total is not None:
+        lines.append(f"Monthly cost change: {change_text(total)}{_unpriced(total.unpriced)}.")
     lines.append(plan.summary())
     return "\n".join(lines)
+
+
+def _cost_text(action: Action) -> str:
+    """`monthly cost: OLD -> NEW; change +$X to +$Y` ("" when the action is not priced)."""
+    delta = action.cost_delta
+    if delta is None:
+        return ""
+    sides = [_side(item) for item in (action.cost_before, action.cost_after) if item is not None]
+    return f"monthly cost: {' -> '.join(sides)}; change {change_text(delta)}"
+
+
+def _side(item: Estimate) -> str:
+    """`g5.4xlarge x 1-8, $1,186 to $9,484`, or `no price (why)`."""
+    if not item.priced:
+        return f"no price ({escape(item.reason)})"
+    return f"{escape(item.instance)} x {workers(item)}, {span(item)}"
+
+
+def _breaking_count(plan: Plan) -> str:
+    return (f"{len(plan.breaking)} change(s) break models created from a template, or "
+            "callers that send its old request parameters")
+
+
+def _unpriced(count: int) -> str:
+    return f"; {count} change(s) without a price not counted" if count else ""
 
 
 def _unmanaged(plan: Plan, show: Callable[[str], str]) -> str:
@@ -99,6 +136,7 @@ def markdown(plan: Plan) -> str:
     lines = [f"### Model templates: {plan.summary()}", "",
              f"Commit {md.code(plan.commit[:12])} ({md.code(plan.ref)}); accounts: {accounts}; "
              f"{plan.unchanged} unchanged.", ""]
+    lines += _headline(plan)
     lines += _notes(plan)
     if not plan.actions:
         lines.append("No changes.")
@@ -107,6 +145,7 @@ def markdown(plan: Plan) -> str:
     for action in plan.actions:
         ids = ", ".join(md.code(i) for i in action.remote_ids)
         kind = f"{action.kind} (held)" if action.held else action.kind
+        kind += " (breaking)" if action.breaking else ""
         lines.append(f"| {SYMBOL[action.kind]} | {kind} | {md.code(action.account_id)} | "
                      f"{md.code(action.name)} | {md.code(action.path) if action.path else ''} | "
                      f"{ids} |")
@@ -125,7 +164,68 @@ def markdown(plan: Plan) -> str:
         lines += ["", "Held back:", ""]
         lines += [f"- {md.code(f'{a.account_id}/{a.name}')}: {md.text(a.held or a.reason)}"
                   for a in held]
-    return "\n".join(lines)
+    return "\n".join(lines + _breaking_section(plan) + _cost_section(plan))
+
+
+def _headline(plan: Plan) -> list[str]:
+    """What a reviewer reads first: the breaking changes and the cost change, if any."""
+    parts = []
+    if plan.breaking:
+        parts.append(f"**Breaking changes:** {len(plan.breaking)} (listed below).")
+    total = plan.cost_change
+    if total is not None:
+        parts.append(f"**Monthly cost change:** {dollars(change_text(total))}"
+                     f"{_unpriced(total.unpriced)}.")
+    return [" ".join(parts), ""] if parts else []
+
+
+def _breaking_section(plan: Plan) -> list[str]:
+    """Each breaking change and why."""
+    if not plan.breaking:
+        return []
+    lines = ["", "#### Breaking changes", "",
+             f"{_breaking_count(plan)}. Review them with the teams that use these templates.",
+             ""]
+    for action in plan.breaking:
+        who = md.code(f"{action.account_id}/{action.name}")
+        why = "; ".join(md.text(reason) for reason in action.breaking)
+        lines.append(f"- {SYMBOL[action.kind]} {action.kind} {who}: {why}.")
+    return lines
+
+
+def _cost_section(plan: Plan) -> list[str]:
+    """A table of the monthly cost of what each action removes and creates, the change,
+    and the total change."""
+    total = plan.cost_change
+    if total is None:
+        return []
+    lines = ["", "#### Monthly cost", "", NOTE, "",
+             "| | account | name | instance | floor | ceiling | change |",
+             "|---|---|---|---|---|---|---|"]
+    for action in plan.actions:
+        delta = action.cost_delta
+        if delta is None:
+            continue
+        sides = [item for item in (action.cost_before, action.cost_after) if item is not None]
+        cells = [" → ".join(_md_cell(item, part) for item in sides)
+                 for part in ("instance", "floor", "ceiling")]
+        lines.append(f"| {SYMBOL[action.kind]} | {md.code(action.account_id)} | "
+                     f"{md.code(action.name)} | {' | '.join(cells)} | "
+                     f"{dollars(change_text(delta))} |")
+    lines.append(f"| | **total** | | | | | **{dollars(change_text(total))}** |")
+    if total.unpriced:
+        lines += ["", f"{total.unpriced} change(s) without a price are not counted."]
+    return lines
+
+
+def _md_cell(item: Estimate, part: str) -> str:
+    """One markdown cell part of an estimate: its instance (and workers), floor or ceiling."""
+    if not item.priced:
+        return md.text(f"no price ({item.reason})") if part == "instance" else "no price"
+    if part == "instance":
+        return f"{md.code(item.instance)} x {workers(item)}"
+    value = item.floor if part == "floor" else item.ceiling
+    return dollars(money(value or 0.0))
 
 
 def _notes(plan: Plan) -> list[str]:
