@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint demo bench readme clean
+.PHONY: setup test lint demo bench readme schema clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ demo: setup
 
 readme: setup
 	$(BIN)/python scripts/update_readme.py
+
+# The committed JSON Schema of a template file (tests/test_model.py fails when it is stale).
+schema: setup
+	$(BIN)/template-registry schema > schema/model-template.schema.json.tmp
+	mv schema/model-template.schema.json.tmp schema/model-template.schema.json
 
 bench: setup
 	$(BIN)/python bench/run.py

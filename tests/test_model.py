@@ -9,13 +9,16 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from registry import model
 from registry.cli import main
+from registry.commands.schema import SCHEMA_FILE, schema_text
 from registry.model import CREATE_FIELDS, ModelTemplateRequest, json_schema
 from tests.helpers import BASE
 
-EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "templates").rglob("*.yaml"))
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "templates").rglob("*.yaml"))
 VALIDATOR = jsonschema.Draft202012Validator(json_schema())
 
 
@@ -67,8 +70,44 @@ def test_create_fields_are_the_model_fields() -> None:
 
 def test_schema_command_prints_the_schema(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr().out
+    assert out == schema_text()
+    printed = json.loads(out)
     assert printed == json.loads(json.dumps(json_schema()))
     assert printed["additionalProperties"] is False
     assert printed["required"] == ["name", "account_id", "endpoint_type", "model_type",
                                    "vendor_configuration"]
+
+
+def test_the_committed_schema_is_current() -> None:
+    committed = (ROOT / SCHEMA_FILE).read_text(encoding="utf-8")
+    assert committed == schema_text(), f"{SCHEMA_FILE} is stale: run `make schema`"
+
+
+def test_editors_on_draft_7_judge_templates_as_the_model_does() -> None:
+    """yaml-language-server implements JSON Schema draft 7: the committed schema (declared
+    2020-12) must use nothing a draft 7 validator would read differently."""
+    draft7 = jsonschema.Draft7Validator(json.loads((ROOT / SCHEMA_FILE).read_text()))
+    for path in EXAMPLES:
+        draft7.validate(yaml.safe_load(path.read_text()))
+    assert not any(draft7.is_valid(data) for data in invalid_cases())
+
+
+def test_every_field_of_every_model_is_described() -> None:
+    classes = [value for value in vars(model).values() if isinstance(value, type)
+               and issubclass(value, BaseModel) and value.__module__ == model.__name__]
+    assert len(classes) == 10
+    undescribed = [f"{cls.__name__}.{name}" for cls in classes
+                   for name, field in cls.model_fields.items() if not field.description]
+    assert undescribed == []
+
+
+def test_the_schema_describes_every_property_for_editors() -> None:
+    schema = json_schema()
+    objects = [schema, *schema["$defs"].values()]
+    assert all(obj["description"] for obj in objects)
+    properties = [(name, spec) for obj in objects for name, spec in obj["properties"].items()]
+    assert len(properties) == 50
+    assert [name for name, spec in properties if not spec.get("description")] == []
+    assert schema["properties"]["account_id"]["description"] == (
+        "The ID of the account that owns the template.")
