@@ -14,7 +14,7 @@ from registry.errors import ConfigError
 from validators.launch_settings import DEFAULT_SETTINGS, LaunchSettings, NodeLimit
 
 KEYS = ("templates", "base_url", "accounts", "max_deletes", "protect", "rules", "launch",
-        "prices")
+        "prices", "schema")
 DEFAULT_MAX_DELETES = 10
 SEVERITIES = ("off", "warning", "error")
 LAUNCH_KEYS = ("scale_from_zero", "node_limits")
@@ -38,6 +38,8 @@ class Config:
     launch: LaunchSettings = DEFAULT_SETTINGS
     # Price table overrides (registry.prices): instance -> USD an hour, None = removed.
     prices: dict[str, float | None] = field(default_factory=dict)
+    # The JSON Schema `new` names in its editor line: a URL, or a path from the root.
+    schema: str | None = None
 
     @property
     def templates_dir(self) -> Path:
@@ -105,10 +107,15 @@ def _parse(root: Path, table: dict[str, Any], source: Path) -> Config:
     ):
         raise ConfigError(f"{where}: protect must be a list of \"ACCOUNT/NAME-GLOB\" strings, "
                           'e.g. ["acct-123/prod-*"]')
+    schema = table.get("schema")
+    if schema is not None and (not isinstance(schema, str) or not schema or any(
+            c.isspace() or not c.isprintable() for c in schema)):
+        raise ConfigError(f"{where}: schema must be the schema's URL or its path in the "
+                          "repository: a string without spaces or control characters")
     return Config(root, templates.strip().rstrip("/"), base_url, accounts, max_deletes,
                   tuple(protect), _rules(table.get("rules", {}), f"{where}.rules"),
                   _launch(table.get("launch", {}), f"{where}.launch"),
-                  _prices(table["prices"], where) if "prices" in table else {})
+                  _prices(table["prices"], where) if "prices" in table else {}, schema)
 
 
 def _rules(table: Any, where: str) -> dict[str, str]:

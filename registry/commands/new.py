@@ -1,16 +1,27 @@
-"""`template-registry new`: write a starter template that passes every rule as written."""
+"""`template-registry new`: write a starter template that passes every rule as written.
+
+Its first line names the JSON Schema for editors (`# yaml-language-server: $schema=...`,
+read by VS Code's YAML extension and every editor using yaml-language-server): the URL
+configured as `schema`, else the path from the new file to the schema in the repository
+(`schema` as a path, default schema/model-template.schema.json).
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from pathlib import Path
 
+from registry.commands.schema import SCHEMA_FILE
 from registry.config import Config, load_config
 from registry.errors import ConfigError, RegistryError
 from registry.render.terminal import escape
 
 _STATIC = re.compile(r"^[^*?\[]*/")
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_PLAIN = re.compile(r"^[^\s\x00-\x1f\x7f-\x9f]+$")  # fits in a comment line, one token
 
 
 def new_template(name: str, *, account_id: str, endpoint_type: str = "SYNC",
@@ -29,10 +40,31 @@ def new_template(name: str, *, account_id: str, endpoint_type: str = "SYNC",
     if target.exists() and not force:
         raise RegistryError(f"{target} exists (use --force to overwrite)")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render(name, account_id, endpoint_type, model_type, gpu_type),
+    schema = schema_reference(config, target)
+    target.write_text(render(name, account_id, endpoint_type, model_type, gpu_type, schema),
                       encoding="utf-8")
     print(f"wrote {escape(str(target))}")
     return 0
+
+
+def schema_reference(config: Config, target: Path) -> str | None:
+    """What the editor line of TARGET names: the configured URL as written, else the path
+    from TARGET's folder to the schema file; None (with a note) when it cannot be written
+    as one plain token."""
+    configured = config.schema or SCHEMA_FILE
+    if _URL.match(configured):
+        return configured
+    schema = config.root / configured
+    reference = Path(os.path.relpath(schema, target.parent.resolve())).as_posix()
+    if not _PLAIN.match(reference):
+        print(f"note: no editor schema line: the path {escape(reference)} has spaces or "
+              "control characters", file=sys.stderr)
+        return None
+    if not schema.is_file():
+        print(f"note: {escape(configured)} does not exist yet; write it with `template-registry "
+              f"schema > {escape(configured)}`, or set schema to the schema's URL in "
+              "[tool.template-registry]", file=sys.stderr)
+    return reference
 
 
 def default_path(config: Config, account_id: str, name: str) -> Path:
@@ -69,11 +101,12 @@ def _existing(config: Config, account_id: str, name: str) -> str | None:
 
 
 def render(name: str, account_id: str, endpoint_type: str, model_type: str,
-           gpu_type: str | None) -> str:
+           gpu_type: str | None, schema: str | None = None) -> str:
     """The starter template's YAML; strings are JSON-quoted, which YAML reads verbatim."""
     q = json.dumps
     streaming = endpoint_type == "STREAMING"
-    lines = [
+    lines = [f"# yaml-language-server: $schema={schema}"] if schema else []
+    lines += [
         f"# {name}: created by `template-registry new`; edit, then run `template-registry "
         "validate`.",
         f"name: {q(name)}",
