@@ -103,4 +103,4 @@ def test_usage_errors_are_escaped(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["validate", "--format", "x\n::error::y\x1b"]) == 2
     assert capsys.readouterr().err.splitlines()[-1] == (
         "Error: Invalid value for '--format': 'x\\n::error::y\\x1b' is not one of 'text', "
-        "'json', 'github'.")
+        "'json', 'github', 'sarif', 'codeclimate'.")

@@ -3,8 +3,8 @@
 The CLI's `--format` choices come from here, and every document is rendered through
 `render`, which runs the format's writer and then the safety its medium needs: a text
 or markdown document has its lines defused (terminal.safe_lines) by this final step, so
-no writer can forget it. A new format (SARIF, GitLab code quality) is one entry here
-plus its writer function.
+no writer can forget it. A new format is one entry here plus its writer function (SARIF
+and GitLab code quality are JSON documents: their writers use jsonfmt).
 
 Writers are named as `module:function` and imported only when used, so the CLI can
 list the choices of every command without importing any writer (the pre-commit hook
@@ -38,6 +38,8 @@ FORMATS: dict[Kind, tuple[Format, ...]] = {
         Format("text", "text", "registry.render.findings:text"),
         Format("json", "json", "registry.render.findings:json"),
         Format("github", "github", "registry.render.findings:github"),
+        Format("sarif", "json", "registry.render.sarif:sarif"),
+        Format("codeclimate", "json", "registry.render.codeclimate:codeclimate"),
     ),
     "plan": (  # plan, and sync before it applies
         Format("text", "text", "registry.render.plan:text"),

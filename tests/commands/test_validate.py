@@ -239,3 +239,39 @@ def test_warm_run_imports_no_rules_and_no_pydantic(tmp_path: Path) -> None:
     runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            check=True).stdout.splitlines()[-1] for _ in range(2)]
     assert runs == ["0 True True", "0 False False"]
+
+
+@pytest.mark.parametrize("fmt", ["sarif", "codeclimate"])
+def test_ci_formats_end_to_end_and_import_light(tmp_path: Path, fmt: str) -> None:
+    """The real CLI writes the document alone on stdout; rendering it imports no pydantic,
+    httpx, git or plan module (a warm run imports neither the rules nor pydantic)."""
+    make_registry(tmp_path, {"templates/a.yaml": edit(BASE, 'tag: "1.0.0"', "tag: latest"),
+                             "templates/b.yaml": edit(named("b"), "memory: 4Gi", "memory: 24GB")})
+    old = time.time() - 10
+    for path in (tmp_path / "templates").iterdir():
+        os.utime(path, (old, old))
+    probe = ("import sys; from registry.cli import main; code = main(['validate', '--root', "
+             f"{str(tmp_path)!r}, '--format', {fmt!r}]); print(code, sorted(m for m in ("
+             "'pydantic', 'registry.checks', 'httpx', 'git', 'registry.plan', 'fastapi') "
+             "if m in sys.modules))")
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)]
+    assert runs[0].splitlines()[-1] == "1 ['pydantic', 'registry.checks']"
+    assert runs[1].splitlines()[-1] == "1 []"
+    done = subprocess.run([sys.executable, "-m", "registry", "validate", "--root", str(tmp_path),
+                           "--format", fmt], capture_output=True, text=True)
+    assert done.returncode == 1
+    assert done.stdout == "\n".join(runs[1].splitlines()[:-1]) + "\n"
+    document = json.loads(done.stdout)
+    if fmt == "sarif":
+        found = [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                  r["locations"][0]["physicalLocation"]["region"], r["ruleId"], r["level"])
+                 for r in document["runs"][0]["results"]]
+        assert found == [
+            ("templates/a.yaml", {"startLine": 10, "startColumn": 10}, "image-tag", "warning"),
+            ("templates/b.yaml", {"startLine": 16, "startColumn": 13}, "launch-resources",
+             "error")]
+    else:
+        assert [(i["location"], i["check_name"], i["severity"]) for i in document] == [
+            ({"path": "templates/a.yaml", "lines": {"begin": 10}}, "image-tag", "minor"),
+            ({"path": "templates/b.yaml", "lines": {"begin": 16}}, "launch-resources", "major")]

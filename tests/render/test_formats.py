@@ -16,7 +16,7 @@ def test_the_cli_offers_exactly_the_registered_formats() -> None:
         (option,) = [p for p in found.params if p.name == "fmt"]
         assert isinstance(option.type, click.Choice)
         assert list(option.type.choices) == choices(kind)
-    assert choices("findings") == ["text", "json", "github"]
+    assert choices("findings") == ["text", "json", "github", "sarif", "codeclimate"]
     assert choices("plan") == ["text", "json", "markdown"]
 
 
@@ -37,8 +37,9 @@ def test_finish_defuses_text_and_markdown_only() -> None:
 
 
 def test_unknown_format() -> None:
-    with pytest.raises(ValueError, match="no 'sarif' format for findings; known: text, json"):
-        lookup("findings", "sarif")
+    with pytest.raises(ValueError, match="no 'markdown' format for findings; known: text, json, "
+                                         "github, sarif, codeclimate"):
+        lookup("findings", "markdown")
 
 
 def test_render_runs_the_writer_then_finishes() -> None:
