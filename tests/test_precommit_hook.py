@@ -1,4 +1,5 @@
-"""The hook through the real pre-commit framework: `pre-commit try-repo` into a fresh repo.
+"""The hook through the real pre-commit framework, in fresh repositories: `pre-commit
+try-repo`, and `pre-commit install` then `git commit` as a registry repository does.
 
 pre-commit installs this repository (with any uncommitted changes) into its own virtualenv,
 exactly as a registry repository using the hook by URL would get it.
@@ -7,17 +8,19 @@ exactly as a registry repository using the hook by URL would get it.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
-from tests.helpers import BASE, edit, git
+from tests.helpers import BASE, edit, git, init_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 PRE_COMMIT = Path(sys.executable).with_name("pre-commit")
-
+LATEST = edit(BASE, 'tag: "1.0.0"', "tag: latest")
 
 
 @pytest.fixture(scope="module")
@@ -25,11 +28,43 @@ def pre_commit_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("pre-commit-home")
 
 
-def try_repo(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
+@pytest.fixture(scope="module")
+def hook_source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """This repository as pre-commit fetches it by URL: its files, committed or not, in a
+    repository of their own at one commit (what try-repo makes, kept for `install`)."""
+    source = init_repo(tmp_path_factory.mktemp("hook-source"))
+    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for rel in filter(None, listed.split("\0")):
+        if (ROOT / rel).is_file():  # a deleted, not yet committed file is skipped
+            (source / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / rel, source / rel)
+    git(source, "add", "-A")
+    git(source, "commit", "-qm", "snapshot")
+    return source, git(source, "rev-parse", "HEAD").strip()
+
+
+def environment(home: Path) -> dict[str, str]:
     env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
     env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def try_repo(repo: Path, home: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(PRE_COMMIT), "try-repo", str(ROOT), "validate-model-templates"],
-                          cwd=repo, env=env, capture_output=True, text=True, timeout=600)
+                          cwd=repo, env=environment(home), capture_output=True, text=True,
+                          timeout=600)
+
+
+def hook_output(output: str) -> list[str]:
+    """The lines pre-commit prints under the hook's status line: `- hook id`, `- duration`,
+    a blank line, then what the hook printed."""
+    lines = output.splitlines()
+    start = next(n for n, line in enumerate(lines) if line.startswith("validate model templates"))
+    body = lines[start + 1:]
+    assert body[:1] == ["- hook id: validate-model-templates"], f"no hook output:\n{output}"
+    assert body[1].startswith("- duration: ")
+    assert body[2] == ""
+    return [line for line in body[3:] if line]
 
 
 def test_bad_template_blocked_good_one_passes(tmp_path: Path, pre_commit_home: Path) -> None:
@@ -54,3 +89,51 @@ def test_bad_template_blocked_good_one_passes(tmp_path: Path, pre_commit_home: P
     passed = try_repo(repo, pre_commit_home)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
+
+
+def test_a_commit_with_a_warning_passes_and_shows_it(tmp_path: Path, pre_commit_home: Path,
+                                                     hook_source: tuple[Path, str]) -> None:
+    """pre-commit shows a passing hook's output only with `verbose: true` (which the hook
+    sets): without it, a moving image tag would be committed without a word."""
+    source, rev = hook_source
+    repo = init_repo(tmp_path / "registry-repo")
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {source}\n    rev: {rev}\n    hooks:\n"
+        "      - id: validate-model-templates\n")
+    env = environment(pre_commit_home)
+    subprocess.run([str(PRE_COMMIT), "install"], cwd=repo, env=env, check=True,
+                   capture_output=True, timeout=60)
+    (repo / "templates").mkdir()
+    (repo / "templates/model.yaml").write_text(LATEST)
+    git(repo, "add", "-A")
+
+    def commit(message: str) -> str:
+        done = subprocess.run(["git", "commit", "-m", message], cwd=repo, env=env,
+                              capture_output=True, text=True, timeout=600)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done.stdout + done.stderr  # git gives hooks stderr for their stdout
+
+    output = commit("a template with a moving tag")
+    assert "validate model templates" in output and "Passed" in output
+    assert hook_output(output) == [
+        "templates/model.yaml:10:10: warning image-tag: tag 'latest' moves: the image behind "
+        "this template can change without a change in git; pin a version (e.g. '1.4.2') or a "
+        "digest",
+        "1 file(s) checked: 0 error(s), 1 warning(s).",
+    ]
+    # The clean case stays short: one summary line.
+    (repo / "templates/model.yaml").write_text(BASE)
+    git(repo, "add", "-A")
+    assert hook_output(commit("pin the tag")) == ["1 file(s) checked: no problems found."]
+    assert git(repo, "log", "--format=%s").splitlines() == ["pin the tag",
+                                                            "a template with a moving tag"]
+
+
+def test_both_hook_definitions_are_verbose() -> None:
+    """The hook for other repositories and this repository's own: warnings are shown in both."""
+    (manifest,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert manifest["id"] == "validate-model-templates" and manifest["verbose"] is True
+    local = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    (own,) = [hook for repo in local["repos"] for hook in repo["hooks"]
+              if hook["id"] == "validate-model-templates"]
+    assert own["verbose"] is True
