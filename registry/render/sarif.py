@@ -31,7 +31,7 @@ def sarif(findings: Sequence[Finding], files: int) -> str:
     for found in findings:
         if found.rule not in index:  # not in the catalogue: still a valid, linked result
             index[found.rule] = len(descriptors)
-            descriptors.append({"id": found.rule})
+            descriptors.append(uncatalogued(found.rule))
     results = [result(found, index[found.rule], print_)
                for found, print_ in zip(findings, fingerprints(findings), strict=True)]
     return jsonfmt.dumps({
@@ -50,9 +50,11 @@ def sarif(findings: Sequence[Finding], files: int) -> str:
 def descriptor(rule: Rule) -> dict[str, Any]:
     """A rule as SARIF describes it: summary, why, and help with the bad example and fix."""
     example = "\n".join(f"    {line}" for line in rule.example.splitlines())
+    name = "".join(part.capitalize() for part in rule.id.split("-"))  # yaml-syntax: YamlSyntax
     return {
         "id": rule.id,
-        "name": "".join(part.capitalize() for part in rule.id.split("-")),  # YamlSyntax
+        # SARIF wants a name that differs from the id, or none (`schema` would be `Schema`).
+        **({"name": name} if name.lower() != rule.id.lower() else {}),
         "shortDescription": {"text": rule.summary},
         "fullDescription": {"text": rule.why},
         "help": {
@@ -62,6 +64,13 @@ def descriptor(rule: Rule) -> dict[str, Any]:
         },
         "defaultConfiguration": {"level": rule.severity},
     }
+
+
+def uncatalogued(rule_id: str) -> dict[str, Any]:
+    """A descriptor for a rule id the catalogue lacks, with what GitHub requires of one."""
+    text = "A rule this version's catalogue does not describe."
+    return {"id": rule_id, "shortDescription": {"text": rule_id},
+            "fullDescription": {"text": text}, "help": {"text": text}}
 
 
 def result(found: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:

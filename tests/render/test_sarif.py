@@ -76,6 +76,8 @@ def test_the_driver_describes_every_rule_of_the_catalogue() -> None:
         },
         "defaultConfiguration": {"level": "warning"},
     }
+    names = {rule["id"]: rule.get("name") for rule in driver["rules"]}
+    assert (names["yaml-syntax"], names["schema"], names["secret"]) == ("YamlSyntax", None, None)
     levels = {rule["id"]: rule["defaultConfiguration"]["level"] for rule in driver["rules"]}
     assert levels == {rule.id: rule.severity for rule in RULES}
 
@@ -106,7 +108,10 @@ def test_hostile_names_and_messages_are_encoded() -> None:
     assert hostile["message"]["text"] == HOSTILE.message
     assert hostile["level"] == "error"
     # A rule the catalogue does not know still gets a descriptor its result points at.
-    assert run["tool"]["driver"]["rules"][unknown["ruleIndex"]] == {"id": "not-in-the-catalogue"}
+    text = "A rule this version's catalogue does not describe."
+    assert run["tool"]["driver"]["rules"][unknown["ruleIndex"]] == {
+        "id": "not-in-the-catalogue", "shortDescription": {"text": "not-in-the-catalogue"},
+        "fullDescription": {"text": text}, "help": {"text": text}}
     assert unknown["ruleIndex"] == len(RULES)
 
 
