@@ -167,3 +167,16 @@ def test_a_schema_setting_that_would_break_the_line_is_refused(
     assert "schema must be the schema's URL or its path in the repository: a string without " \
         "spaces or control characters" in capsys.readouterr().err
     assert not (tmp_path / "templates").exists()
+
+
+def test_no_editor_line_when_the_path_has_spaces(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    root = tmp_path / "my registry"
+    root.mkdir()
+    (root / "pyproject.toml").write_text("[tool.template-registry]\n")
+    target = tmp_path / "elsewhere/m.yaml"
+    assert main(["new", "m", "--account", "acct-a", "--root", str(root), "-o", str(target)]) == 0
+    assert capsys.readouterr().err == (
+        "note: no editor schema line: the path ../my registry/schema/model-template.schema.json "
+        "has spaces or control characters\n")
+    assert target.read_text(encoding="utf-8").startswith("# m: created by `template-registry new`")
