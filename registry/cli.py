@@ -89,6 +89,9 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
         click.option("--api-url", default=None,
                      help="API base URL (else SGP_CLIENT_BASE_URL, config base_url, "
                           "production)."),
+        click.option("--call-timeout", type=click.FloatRange(min=0, min_open=True),
+                     default=60.0, show_default=True,
+                     help="Seconds one API call may take, retries and waits included."),
     )):
         command = option(command)
     return command
@@ -100,14 +103,14 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
               show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
               help="Exit 0 without changes, 2 with changes, 1 on any error.")
-def plan(ref: str, root: str | None, prune: bool, api_url: str | None, fmt: str,
-         detailed_exitcode: bool) -> int:
+def plan(ref: str, root: str | None, prune: bool, api_url: str | None, call_timeout: float,
+         fmt: str, detailed_exitcode: bool) -> int:
     """Show what sync would change (read-only)."""
     from registry.commands.plan import Options, plan_command
 
     try:
-        return plan_command(Options(ref, root, prune, api_url), fmt=fmt,
-                            detailed_exitcode=detailed_exitcode)
+        options = Options(ref, root, prune, api_url, call_timeout=call_timeout)
+        return plan_command(options, fmt=fmt, detailed_exitcode=detailed_exitcode)
     except RegistryError as exc:
         if detailed_exitcode:  # as Terraform: 2 means "changes", so every error is 1
             exc.exit_code = ExitCode.FAILED
@@ -123,14 +126,15 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None, fmt: str,
               show_default=True)
 @click.option("--report", type=click.Path(dir_okay=False), default=None,
               help="Also write the JSON report to this file (e.g. a CI artifact).")
-def sync(ref: str, root: str | None, prune: bool, api_url: str | None, dry_run: bool,
-         parallelism: int, fmt: str, report: str | None) -> int:
+def sync(ref: str, root: str | None, prune: bool, api_url: str | None, call_timeout: float,
+         dry_run: bool, parallelism: int, fmt: str, report: str | None) -> int:
     """Push the templates of a commit to the API: create, replace, delete."""
     from registry.commands.plan import Options
     from registry.commands.sync import sync_command
 
-    return sync_command(Options(ref, root, prune, api_url), fmt=fmt, dry_run=dry_run,
-                        parallelism=parallelism, report_file=report)
+    options = Options(ref, root, prune, api_url, call_timeout=call_timeout)
+    return sync_command(options, fmt=fmt, dry_run=dry_run, parallelism=parallelism,
+                        report_file=report)
 
 
 @cli.command()
@@ -146,16 +150,22 @@ def sync(ref: str, root: str | None, prune: bool, api_url: str | None, dry_run: 
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0)
 @click.option("--fault-rate", type=click.FloatRange(0.0, 1.0), default=0.0)
 @click.option("--fault-seed", type=int, default=0)
+@click.option("--fault-kinds", default=None,
+              help="Faults to inject, comma-separated, from 500, 503, 429, drop, drop-after, "
+                   "trickle, stuck-page, endless, repeat-id, malformed (default: the first "
+                   "five).")
+@click.option("--max-page-size", type=click.IntRange(min=1), default=None,
+              help="Answer at most N items per list page, whatever limit asks.")
 @click.option("--insecure", is_flag=True, help="Start without an API key (local play only).")
 def serve(host: str, port: int, db: str | None, api_key: str | None,
           accounts: tuple[str, ...], latency_ms: float, fault_rate: float, fault_seed: int,
-          insecure: bool) -> int:
+          fault_kinds: str | None, max_page_size: int | None, insecure: bool) -> int:
     """Run a local model-templates API (for the demo, tests and your own CI)."""
     from registry.server.main import serve as run
 
     return run(host=host, port=port, db=db, api_key=api_key, accounts=list(accounts),
                latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
-               insecure=insecure)
+               fault_kinds=fault_kinds, max_page_size=max_page_size, insecure=insecure)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,6 +32,7 @@ class Options:
     root: str | None = None
     prune: bool = False
     api_url: str | None = None
+    call_timeout: float = 60.0  # seconds per API call (the client's retry_deadline)
 
 
 def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list[Desired]]:
@@ -90,7 +91,8 @@ def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool
     from registry.plan_render import render_plan
 
     config = load_config(options.root)
-    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:
+    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
+                            retry_deadline=options.call_timeout) as client:
         plan = build_plan(config, options, client)
     print(render_plan(plan, fmt))
     return (2 if plan.has_changes else 0) if detailed_exitcode else 0

@@ -24,7 +24,8 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
     from registry.client import ApiClient
 
     config = load_config(options.root)
-    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:
+    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
+                            retry_deadline=options.call_timeout) as client:
         plan = build_plan(config, options, client)
         log = sys.stderr if fmt == "json" else sys.stdout
         if fmt == "text" or dry_run:
