@@ -139,6 +139,9 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
         click.option("--adopt", is_flag=True,
                      help="Replace templates made by hand whose name a file now uses "
                           "(takeovers)."),
+        click.option("--call-timeout", type=click.FloatRange(min=0, min_open=True),
+                     default=60.0, show_default=True,
+                     help="Seconds one API call may take, retries and waits included."),
     )):
         command = option(command)
     return command
@@ -152,14 +155,14 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
 @click.option("--fail-on-breaking", is_flag=True,
               help="Exit 1 when a planned change breaks models or their callers.")
 def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, adopt: bool, fmt: str, detailed_exitcode: bool,
-         fail_on_breaking: bool) -> int:
+         allow_deletes: int | None, adopt: bool, call_timeout: float, fmt: str,
+         detailed_exitcode: bool, fail_on_breaking: bool) -> int:
     """Show what sync would change (read-only)."""
     from registry.commands.plan import Options, plan_command
 
     try:
-        return plan_command(Options(ref, root, prune, api_url, allow_deletes, adopt), fmt=fmt,
-                            detailed_exitcode=detailed_exitcode,
+        options = Options(ref, root, prune, api_url, allow_deletes, adopt, call_timeout)
+        return plan_command(options, fmt=fmt, detailed_exitcode=detailed_exitcode,
                             fail_on_breaking=fail_on_breaking)
     except RegistryError as exc:
         if detailed_exitcode:  # as Terraform: 2 means "changes", so every error is 1
@@ -180,15 +183,17 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
 @click.option("--no-record", is_flag=True,
               help="Neither check nor write the last-synced record (local experiments).")
 def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, adopt: bool, dry_run: bool, parallelism: int, fmt: str,
-         report: str | None, allow_rollback: bool, no_record: bool) -> int:
+         allow_deletes: int | None, adopt: bool, call_timeout: float, dry_run: bool,
+         parallelism: int, fmt: str, report: str | None, allow_rollback: bool,
+         no_record: bool) -> int:
     """Push the templates of a commit to the API: create, replace, delete."""
     from registry.commands.plan import Options
     from registry.commands.sync import sync_command
 
-    return sync_command(Options(ref, root, prune, api_url, allow_deletes, adopt), fmt=fmt,
-                        dry_run=dry_run, parallelism=parallelism, report_file=report,
-                        allow_rollback=allow_rollback, record=not no_record)
+    options = Options(ref, root, prune, api_url, allow_deletes, adopt, call_timeout)
+    return sync_command(options, fmt=fmt, dry_run=dry_run, parallelism=parallelism,
+                        report_file=report, allow_rollback=allow_rollback,
+                        record=not no_record)
 
 
 @cli.command("import")
@@ -240,16 +245,22 @@ def status(ref: str, root: str | None, api_url: str | None, fmt: str) -> int:
 @click.option("--latency-ms", type=click.FloatRange(min=0), default=0.0)
 @click.option("--fault-rate", type=click.FloatRange(0.0, 1.0), default=0.0)
 @click.option("--fault-seed", type=int, default=0)
+@click.option("--fault-kinds", default=None,
+              help="Faults to inject, comma-separated, from 500, 503, 429, drop, drop-after, "
+                   "trickle, stuck-page, endless, repeat-id, malformed (default: the first "
+                   "five).")
+@click.option("--max-page-size", type=click.IntRange(min=1), default=None,
+              help="Answer at most N items per list page, whatever limit asks.")
 @click.option("--insecure", is_flag=True, help="Start without an API key (local play only).")
 def serve(host: str, port: int, db: str | None, api_key: str | None,
           accounts: tuple[str, ...], latency_ms: float, fault_rate: float, fault_seed: int,
-          insecure: bool) -> int:
+          fault_kinds: str | None, max_page_size: int | None, insecure: bool) -> int:
     """Run a local model-templates API (for the demo, tests and your own CI)."""
     from registry.server.main import serve as run
 
     return run(host=host, port=port, db=db, api_key=api_key, accounts=list(accounts),
                latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
-               insecure=insecure)
+               fault_kinds=fault_kinds, max_page_size=max_page_size, insecure=insecure)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,18 +3,28 @@
 Why it looks the way it does:
 - Retries: 429, 5xx and connection/timeout errors are retried with exponential backoff
   and full jitter (`min(cap, base * 2**n) * random()`), at least `Retry-After` when the
-  server sends one, within `max_attempts` and `retry_deadline` seconds per call. Other
-  4xx are final: 401/403 raise `AuthError`, the rest `ApiError` with the server's detail.
+  server sends one, within `max_attempts`. Other 4xx are final: 401/403 raise
+  `AuthError`, the rest `ApiError` with the server's detail.
+- One deadline per call (`retry_deadline` seconds, `--call-timeout`) covers every attempt,
+  the waits between them and reading each answer. httpx's timeouts apply per read, so an
+  answer trickling a byte at a time would never trip them: answers are streamed, and a
+  watchdog thread shuts the socket down when the deadline passes, which makes the
+  blocked read fail at once. Before the headers arrive each read waits at most the time
+  left. An answer may be at most `max_answer_bytes` (64 MiB), decoded.
+- Answers are untrusted (registry.answers): a listing with a malformed item, an id that
+  is not a plain identifier, or pages that do not advance or never end is an ApiError
+  as a whole, never a partial listing; the same id on two pages is one template. Ids go
+  into URLs only if plain, and percent-encoded even then.
 - Creates are never blindly retried: the API has no idempotency key, so when a POST may
   have been stored without us hearing the answer (a dropped connection after sending, a
-  read timeout, a 5xx), the account is listed again first; a template whose create
-  fields equal the body is adopted (returned) instead of created twice. This assumes no
-  two concurrent creates of an identical body in one account (the plan guarantees it:
-  one action per account and name), and that the listing sees the new template (a
-  concurrent delete in the same account can shift offset pages; the plan's next run
-  would then dedupe).
-- A delete answered 404 after an earlier attempt that may have been applied counts as
-  done (our own lost delete); a 404 on the first attempt is an error.
+  read timeout, a 5xx), the account is listed again first (within the same deadline); a
+  template whose create fields equal the body is adopted (returned) instead of created
+  twice. This assumes no two concurrent creates of an identical body in one account (the
+  plan guarantees it: one action per account and name), and that the listing sees the
+  new template (a concurrent delete in the same account can shift offset pages; the
+  plan's next run would then dedupe).
+- Deletes are idempotent: a 404 means the template is already gone (a concurrent sync,
+  or our own delete whose answer was lost), and `delete_template` returns False.
 - The key travels only in the `x-api-key` header, never over plain http to a non-loopback
   host; no message, repr or log line built here contains headers, and any text that
   could echo the key (server details, transport errors) is redacted.
@@ -23,21 +33,28 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import email.utils
+import heapq
 import ipaddress
+import itertools
+import json as jsonlib
 import logging
 import os
 import random
+import socket
 import threading
 import time
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 
 from registry import __version__
+from registry.answers import AnswerError, Listing, is_plain_id, read_page, shown
 from registry.compare import same_template
 from registry.errors import ApiError, AuthError, ClientError, ConfigError
 
@@ -63,6 +80,7 @@ POOL_CONNECTIONS = 64
 POOL_KEEPALIVE = 32
 _REDACTED = "[REDACTED]"
 _DETAIL_LIMIT = 500
+MAX_ANSWER_BYTES = 64 * 2**20
 
 logger = logging.getLogger("registry.client")
 
@@ -135,17 +153,37 @@ def _check_key(api_key: str) -> None:
 
 
 class _Failure:
-    """One failed attempt: what to report, and whether the server may have acted on it."""
+    """One failed attempt: what to report, whether the server may have acted on it, and
+    whether the call's deadline passed during it."""
 
     def __init__(self, *, status: int | None, cause: str, maybe_applied: bool,
-                 retry_after: float | None = None) -> None:
+                 retry_after: float | None = None, expired: bool = False) -> None:
         self.status = status
         self.cause = cause
         self.maybe_applied = maybe_applied
         self.retry_after = retry_after
+        self.expired = expired
 
 
-Recover = Callable[[], dict[str, Any] | None]
+@dataclass(frozen=True)
+class _Answer:
+    """A complete answer, read within the call's deadline and the size bound."""
+
+    status: int
+    reason: str
+    headers: httpx.Headers
+    content: bytes
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def text(self) -> str:
+        return self.content.decode("utf-8", "replace")
+
+
+# Asked with the call's deadline; returns the effect of a possibly-applied call, or None.
+Recover = Callable[[float], dict[str, Any] | None]
 
 
 class ApiClient:
@@ -166,6 +204,7 @@ class ApiClient:
         backoff_base: float = 0.25,
         backoff_cap: float = 8.0,
         page_size: int = 1000,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
@@ -178,6 +217,8 @@ class ApiClient:
             raise ValueError("max_attempts must be at least 1")
         if page_size < 1:
             raise ValueError("page_size must be at least 1")
+        if not retry_deadline > 0:
+            raise ValueError("retry_deadline must be positive")
         self.base_url = base_url
         self.timeout = timeout
         self.retry_deadline = retry_deadline
@@ -185,6 +226,7 @@ class ApiClient:
         self.backoff_base = backoff_base
         self.backoff_cap = backoff_cap
         self.page_size = page_size
+        self.max_answer_bytes = max_answer_bytes
         self._key = api_key
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
@@ -192,6 +234,7 @@ class ApiClient:
         self._clock = clock
         self._count_lock = threading.Lock()
         self._request_count = 0
+        self._watchdog = _Watchdog()
         self._http = httpx.Client(
             base_url=base_url,
             headers={"x-api-key": api_key, "user-agent": USER_AGENT, "accept": "application/json"},
@@ -224,6 +267,7 @@ class ApiClient:
 
     def close(self) -> None:
         self._http.close()
+        self._watchdog.close()
 
     def __enter__(self) -> ApiClient:
         return self
@@ -234,34 +278,18 @@ class ApiClient:
     # --- calls ---------------------------------------------------------------------------
 
     def list_templates(self, account_id: str) -> list[dict[str, Any]]:
-        """Every template of the account, page by page (raw items, unknown fields kept)."""
-        items: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            response = self._call("GET", TEMPLATES_PATH, account_id=account_id,
-                                  params={"account_id": account_id, "page": page,
-                                          "limit": self.page_size})
-            data = self._json(response, "GET", TEMPLATES_PATH)
-            page_items = data.get("items") if isinstance(data, dict) else None
-            if not isinstance(page_items, list):
-                raise ApiError(f"GET {TEMPLATES_PATH}: the answer has no list of items",
-                               status=response.status_code, detail="malformed page")
-            if not page_items:
-                return items
-            items.extend(item for item in page_items if isinstance(item, dict))
-            total = _int_or_none(data.get("total_item_count"))
-            current = _int_or_none(data.get("current_page")) or page
-            per_page = _int_or_none(data.get("items_per_page")) or self.page_size
-            if total is not None and current * per_page >= total:
-                return items
-            page += 1
+        """Every template of the account, one item per id (raw items, unknown fields kept).
+
+        Each page is checked (registry.answers); any problem fails the whole listing.
+        """
+        return self._list(account_id, until=None)
 
     def create_template(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a template; after a lost answer, adopt the stored one instead of a twin."""
         account_id = str(body["account_id"])
 
-        def recover() -> dict[str, Any] | None:
-            matches = [item for item in self.list_templates(account_id)
+        def recover(deadline: float) -> dict[str, Any] | None:
+            matches = [item for item in self._list(account_id, until=deadline)
                        if same_template(body, item)]
             return matches[-1] if matches else None
 
@@ -272,26 +300,50 @@ class ApiClient:
         created = self._json(outcome, "POST", TEMPLATES_PATH)
         if not isinstance(created, dict):
             raise ApiError(f"POST {TEMPLATES_PATH}: the answer is not a template",
-                           status=outcome.status_code, detail="malformed answer")
+                           status=outcome.status, detail="malformed answer")
+        if not is_plain_id(created.get("id")):
+            raise ApiError(
+                self._redact(f"POST {TEMPLATES_PATH}: the created template's id "
+                             f"{shown(created.get('id'))} is not a plain identifier"),
+                status=outcome.status, detail="malformed answer")
         return created
 
-    def delete_template(self, template_id: str, account_id: str) -> None:
-        """Delete a template; a 404 after our own possibly-applied attempt means done."""
-        self._call("DELETE", f"{TEMPLATES_PATH}/{template_id}", account_id=account_id,
-                   gone_ok_after_lost=True)
+    def delete_template(self, template_id: str, account_id: str) -> bool:
+        """Delete a template: True if deleted now, False if it was already gone (404)."""
+        path = template_path(template_id)
+        answer = self._call("DELETE", path, account_id=account_id, accept=(404,))
+        return answer.status != 404
+
+    def _list(self, account_id: str, until: float | None) -> list[dict[str, Any]]:
+        """`list_templates`, each page's call ending by UNTIL at the latest (if given)."""
+        listing = Listing(account_id, self.page_size)
+        while True:
+            answer = self._call("GET", TEMPLATES_PATH, account_id=account_id, until=until,
+                                params={"account_id": account_id, "page": listing.page,
+                                        "limit": self.page_size})
+            data = self._json(answer, "GET", TEMPLATES_PATH)
+            try:
+                if listing.add(read_page(data, account_id)):
+                    return listing.items
+            except AnswerError as exc:
+                raise ApiError(
+                    self._redact(f"GET {TEMPLATES_PATH} (account {account_id!r}, page "
+                                 f"{listing.page}): {exc}"),
+                    status=answer.status, detail=self._redact(str(exc))) from None
 
     # --- the retry loop ------------------------------------------------------------------
 
     @typing.overload
     def _call(self, method: str, path: str, *, account_id: str | None,
               params: dict[str, Any] | None = ..., json: Any = ...,
-              recover: None = ..., gone_ok_after_lost: bool = ...) -> httpx.Response: ...
+              recover: None = ..., accept: tuple[int, ...] = ...,
+              until: float | None = ...) -> _Answer: ...
 
     @typing.overload
     def _call(self, method: str, path: str, *, account_id: str | None,
               params: dict[str, Any] | None = ..., json: Any = ...,
-              recover: Recover, gone_ok_after_lost: bool = ...
-              ) -> httpx.Response | dict[str, Any]: ...
+              recover: Recover, accept: tuple[int, ...] = ...,
+              until: float | None = ...) -> _Answer | dict[str, Any]: ...
 
     def _call(
         self,
@@ -302,39 +354,39 @@ class ApiClient:
         params: dict[str, Any] | None = None,
         json: Any = None,
         recover: Recover | None = None,
-        gone_ok_after_lost: bool = False,
-    ) -> httpx.Response | dict[str, Any]:
-        """Send with retries; `recover` is asked before repeating a possibly-applied call.
+        accept: tuple[int, ...] = (),
+        until: float | None = None,
+    ) -> _Answer | dict[str, Any]:
+        """Send with retries within one deadline (`retry_deadline`, or UNTIL if sooner).
 
-        Returns the 2xx response, or what `recover` found (the call had been applied).
+        Returns the 2xx answer (or one with a status in ACCEPT), or what `recover` found
+        (the call had been applied); `recover` is asked before repeating a
+        possibly-applied call.
         """
         headers = {"x-selected-account-id": account_id} if account_id is not None else {}
         deadline = self._clock() + self.retry_deadline
-        maybe_applied = False  # an earlier attempt may have been acted upon
+        if until is not None:
+            deadline = min(deadline, until)
         attempt = 0
         while True:
             attempt += 1
-            failure = self._attempt(method, path, headers, params, json)
-            if isinstance(failure, httpx.Response):
-                response = failure
-                if response.status_code == 404 and gone_ok_after_lost and maybe_applied:
-                    return response
-                if not response.is_success:
-                    raise self._final_error(method, path, response)
-                return response
-            maybe_applied = maybe_applied or failure.maybe_applied
+            outcome = self._attempt(method, path, headers, params, json, deadline)
+            if isinstance(outcome, _Answer):
+                if outcome.ok or outcome.status in accept:
+                    return outcome
+                raise self._final_error(method, path, outcome)
+            failure = outcome
             wait = self._backoff(attempt - 1)
             if failure.retry_after is not None:
                 wait = max(wait, failure.retry_after)
-            out_of_attempts = attempt >= self.max_attempts
-            out_of_time = self._clock() + wait > deadline
-            if out_of_attempts or out_of_time:
+            out_of_time = failure.expired or self._clock() + wait >= deadline
+            if out_of_time or attempt >= self.max_attempts:
                 if recover is not None and failure.maybe_applied:
-                    found = self._recover(recover, method, path, failure)
+                    found = self._recover(recover, method, path, failure, deadline)
                     if found is not None:
                         return found
-                reason = (f"{attempt} attempts" if out_of_attempts
-                          else f"the {self.retry_deadline:g}s retry deadline")
+                reason = (f"the {self.retry_deadline:g}s call deadline" if out_of_time
+                          else f"{attempt} attempts")
                 raise ApiError(
                     self._redact(f"{method} {path} failed after {reason}: {failure.cause}"),
                     status=failure.status, detail=self._redact(failure.cause),
@@ -344,39 +396,89 @@ class ApiClient:
                          self.max_attempts)
             self._sleep(wait)
             if recover is not None and failure.maybe_applied:
-                found = self._recover(recover, method, path, failure)
+                found = self._recover(recover, method, path, failure, deadline)
                 if found is not None:
                     return found
 
     def _attempt(self, method: str, path: str, headers: dict[str, str],
-                 params: dict[str, Any] | None, json: Any) -> httpx.Response | _Failure:
-        """One request: a response to return or raise for, or a retryable failure."""
+                 params: dict[str, Any] | None, json: Any, deadline: float
+                 ) -> _Answer | _Failure:
+        """One request: an answer to return or raise for, or a retryable failure."""
+        left = deadline - self._clock()
+        if left <= 0:
+            return _Failure(status=None, cause="no time was left to send it",
+                            maybe_applied=False, expired=True)
         with self._count_lock:
             self._request_count += 1
         try:
-            response = self._http.request(method, path, params=params, json=json,
-                                          headers=headers)
+            request = self._http.build_request(method, path, params=params, json=json,
+                                               headers=headers,
+                                               timeout=min(self.timeout, left))
+            response = self._http.send(request, stream=True)
         except _NOT_RETRYABLE as exc:
             raise ApiError(self._redact(f"{method} {path}: cannot send the request: {exc}"),
                            detail=self._redact(str(exc))) from None
         except httpx.TransportError as exc:
-            cause = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            return _Failure(status=None, cause=cause,
-                            maybe_applied=not isinstance(exc, _NOT_SENT))
-        status = response.status_code
+            return _Failure(status=None, cause=_describe(exc),
+                            maybe_applied=not isinstance(exc, _NOT_SENT),
+                            expired=self._clock() >= deadline)
+        try:
+            answer = self._read(response, method, path, deadline)
+        finally:
+            response.close()
+        if isinstance(answer, _Failure):
+            return answer
+        status = answer.status
         if status == 429 or status >= 500:
-            return _Failure(status=status, cause=f"{status} {self._detail(response)}",
+            return _Failure(status=status, cause=f"{status} {self._detail(answer)}",
                             maybe_applied=status >= 500,
-                            retry_after=_retry_after(response.headers.get("retry-after")))
-        return response
+                            retry_after=_retry_after(answer.headers.get("retry-after")))
+        return answer
 
-    def _recover(self, recover: Recover, method: str, path: str,
-                 failure: _Failure) -> dict[str, Any] | None:
+    def _read(self, response: httpx.Response, method: str, path: str,
+              deadline: float) -> _Answer | _Failure:
+        """The whole answer, by the deadline and within the size bound (else ApiError)."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_answer_bytes:
+            raise self._too_large(method, path, response.status_code)
+        late = _Failure(status=None, cause="the answer was still arriving at the deadline",
+                        maybe_applied=True, expired=True)
+        with self._watchdog.watching(response, deadline - self._clock()) as watch:
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                for chunk in response.iter_bytes():
+                    size += len(chunk)
+                    if size > self.max_answer_bytes:
+                        raise self._too_large(method, path, response.status_code)
+                    chunks.append(chunk)
+                    if self._clock() >= deadline:
+                        return late
+            except httpx.DecodingError:
+                raise ApiError(f"{method} {path}: the answer's content encoding is broken",
+                               status=response.status_code, detail="undecodable answer"
+                               ) from None
+            except httpx.TransportError as exc:
+                if watch.fired or self._clock() >= deadline:
+                    return late
+                return _Failure(status=None, cause=_describe(exc), maybe_applied=True)
+        if watch.fired:
+            return late
+        return _Answer(response.status_code, response.reason_phrase, response.headers,
+                       b"".join(chunks))
+
+    def _too_large(self, method: str, path: str, status: int) -> ApiError:
+        limit = f"{self.max_answer_bytes / 2**20:g} MiB"
+        return ApiError(f"{method} {path}: the answer is larger than {limit}; refusing it",
+                        status=status, detail="answer too large")
+
+    def _recover(self, recover: Recover, method: str, path: str, failure: _Failure,
+                 deadline: float) -> dict[str, Any] | None:
         """Look for the effect of a possibly-applied call; unknown outcome is an error."""
         logger.debug("%s %s may have been applied (%s): listing before retrying",
                      method, path, self._redact(failure.cause))
         try:
-            return recover()
+            return recover(deadline)
         except ApiError as exc:
             raise ApiError(
                 self._redact(f"{method} {path}: outcome unknown after {failure.cause}, and "
@@ -390,9 +492,9 @@ class ApiClient:
         with self._rng_lock:
             return ceiling * self._rng.random()
 
-    def _final_error(self, method: str, path: str, response: httpx.Response) -> ClientError:
-        status = response.status_code
-        detail = self._detail(response)
+    def _final_error(self, method: str, path: str, answer: _Answer) -> ClientError:
+        status = answer.status
+        detail = self._detail(answer)
         if status in (401, 403):
             what = "the API key was refused" if status == 401 else "the account is not allowed"
             return AuthError(self._redact(f"{method} {path}: {what} ({status}): {detail}"),
@@ -400,25 +502,110 @@ class ApiClient:
         return ApiError(self._redact(f"{method} {path} failed ({status}): {detail}"),
                         status=status, detail=detail)
 
-    def _detail(self, response: httpx.Response) -> str:
-        """The server's message: `detail` as text, FastAPI's errors as `loc: msg; ...`."""
-        try:
-            data = response.json()
-        except ValueError:
-            text = response.text.strip()
-            return self._redact(text[:_DETAIL_LIMIT] if text else response.reason_phrase)
-        detail = data.get("detail", data) if isinstance(data, dict) else data
-        return self._redact(_format_detail(detail)[:_DETAIL_LIMIT])
+    def _detail(self, answer: _Answer) -> str:
+        """The server's message: `detail` as text, FastAPI's errors as `loc: msg; ...`.
 
-    def _json(self, response: httpx.Response, method: str, path: str) -> Any:
+        Cut short, with control characters replaced: it is printed to a terminal.
+        """
         try:
-            return response.json()
-        except ValueError:
+            data = jsonlib.loads(answer.content)
+        except (ValueError, RecursionError):
+            text = answer.text().strip()
+            detail = text[:_DETAIL_LIMIT] if text else answer.reason
+        else:
+            found = data.get("detail", data) if isinstance(data, dict) else data
+            detail = _format_detail(found)[:_DETAIL_LIMIT]
+        return self._redact("".join(c if c.isprintable() else "?" for c in detail))
+
+    def _json(self, answer: _Answer, method: str, path: str) -> Any:
+        try:
+            return jsonlib.loads(answer.content)
+        except (ValueError, RecursionError):
             raise ApiError(f"{method} {path}: the answer is not JSON",
-                           status=response.status_code, detail="invalid JSON") from None
+                           status=answer.status, detail="invalid JSON") from None
 
     def _redact(self, text: str) -> str:
         return text.replace(self._key, _REDACTED) if self._key else text
+
+
+def template_path(template_id: str) -> str:
+    """The URL path of one template; ApiError for an id that is not a plain identifier."""
+    if not is_plain_id(template_id):
+        raise ApiError(f"refusing the template id {shown(template_id)}: not a plain "
+                       "identifier, so not safe in a URL", detail="unsafe id")
+    return f"{TEMPLATES_PATH}/{quote(template_id, safe='')}"
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+# --- the deadline watchdog -----------------------------------------------------------
+
+
+class _Watch:
+    """One answer being read: its socket, and whether the deadline shut it down."""
+
+    def __init__(self, sock: socket.socket | None) -> None:
+        self.sock = sock
+        self.fired = False
+        self.done = False
+
+
+class _Watchdog:
+    """Shuts a socket down when its deadline passes, so that a read blocked on it fails.
+
+    One thread per client (started on first use) serves every call: a timer thread per
+    call would cost more than a fast call itself. Deadlines are in real monotonic time.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._due: list[tuple[float, int, _Watch]] = []  # a heap, soonest first
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+
+    @contextmanager
+    def watching(self, response: httpx.Response, seconds: float) -> Iterator[_Watch]:
+        """Watch RESPONSE's socket for SECONDS (no socket, e.g. a mock transport: no watch)."""
+        stream = response.extensions.get("network_stream")
+        sock = stream.get_extra_info("socket") if stream is not None else None
+        watch = _Watch(sock if isinstance(sock, socket.socket) else None)
+        if watch.sock is None:
+            yield watch
+            return
+        with self._cond:
+            entry = (time.monotonic() + max(0.0, seconds), next(self._order), watch)
+            heapq.heappush(self._due, entry)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="api-call-watchdog",
+                                                daemon=True)
+                self._thread.start()
+            if self._due[0] is entry:
+                self._cond.notify()
+        try:
+            yield watch
+        finally:
+            with self._cond:
+                watch.done = True
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                now = time.monotonic()
+                while self._due and (self._due[0][2].done or self._due[0][0] <= now):
+                    watch = heapq.heappop(self._due)[2]
+                    if not watch.done and watch.sock is not None:
+                        watch.fired = True
+                        with suppress(OSError):
+                            watch.sock.shutdown(socket.SHUT_RDWR)
+                self._cond.wait(self._due[0][0] - now if self._due else None)
 
 
 def _format_detail(detail: Any) -> str:

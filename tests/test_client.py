@@ -8,7 +8,7 @@ import random
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -117,6 +117,7 @@ class FakeApi:
         self.items: list[dict[str, Any]] = []
         self.calls: Counter[str] = Counter()
         self.report_total = report_total
+        self.max_page_size = 10**6  # pages hold at most this many, whatever limit asks
         self.next_id = 0
         self.lock = threading.RLock()  # the client may call it from several threads
 
@@ -128,7 +129,7 @@ class FakeApi:
         self.calls[request.method] += 1
         if request.method == "GET":
             page = int(request.url.params["page"])
-            limit = int(request.url.params["limit"])
+            limit = min(int(request.url.params["limit"]), self.max_page_size)
             account = request.url.params["account_id"]
             mine = [item for item in self.items if item["account_id"] == account]
             body: dict[str, Any] = {"items": mine[(page - 1) * limit: page * limit],
@@ -430,7 +431,7 @@ def test_create_outcome_unknown_when_the_check_fails() -> None:
 # --- deletes ---------------------------------------------------------------------------
 
 
-def test_delete_404_after_a_lost_answer_is_success() -> None:
+def test_delete_404_after_a_lost_answer_is_already_gone() -> None:
     api = FakeApi()
     made = api.store(template_body("a", "acct"))
 
@@ -440,17 +441,352 @@ def test_delete_404_after_a_lost_answer_is_success() -> None:
 
     handler, seen = scripted(lose_first_delete, api)
     client = make_client(handler)
-    client.delete_template(made["id"], "acct")
+    assert client.delete_template(made["id"], "acct") is False
     assert [r.method for r in seen] == ["DELETE", "DELETE"]
     assert api.items == []
 
 
-def test_delete_404_on_first_attempt_is_an_error() -> None:
+def test_delete_returns_true_when_it_deleted() -> None:
+    api = FakeApi()
+    made = api.store(template_body("a", "acct"))
+    client = make_client(api)
+    assert client.delete_template(made["id"], "acct") is True
+    assert api.items == [] and client.request_count == 1
+
+
+def test_delete_404_on_first_attempt_means_already_gone() -> None:
+    """A concurrent sync deleted it first: idempotent, not a failed action."""
     client = make_client(FakeApi())
-    with pytest.raises(ApiError) as info:
-        client.delete_template("nope", "acct")
-    assert info.value.status == 404
+    assert client.delete_template("nope", "acct") is False
     assert client.request_count == 1
+
+
+@pytest.mark.parametrize("status", [400, 409, 410, 422])
+def test_delete_other_4xx_are_still_errors(status: int) -> None:
+    client = make_client(always(status))
+    with pytest.raises(ApiError) as info:
+        client.delete_template("tpl-1", "acct")
+    assert info.value.status == status
+    assert str(info.value) == f"DELETE {PATH}/tpl-1 failed ({status}): status {status}"
+
+
+# --- answers are untrusted: ids, malformed pages, lying pages, size, deadline ---------
+
+HOSTILE_ID = "../../admin/wipe-all?confirm=yes#"
+LIST_WHERE = f"GET {PATH} (account 'acct', page 1)"
+
+
+def item(template_id: str, name: str = "n", account_id: str = "acct") -> dict[str, Any]:
+    return {"id": template_id, "name": name, "account_id": account_id}
+
+
+def page_answer(items: list[Any], *, total: int | None, page: int = 1,
+                per_page: int = 1000) -> httpx.Response:
+    body: dict[str, Any] = {"items": items, "current_page": page, "items_per_page": per_page}
+    if total is not None:
+        body["total_item_count"] = total
+    return httpx.Response(200, json=body)
+
+
+def test_ids_are_percent_encoded_in_paths() -> None:
+    handler, seen = scripted(answer(200, {"success": True, "count": 1}))
+    client = make_client(handler)
+    assert client.delete_template("tpl:1.a_b-C", "acct") is True
+    assert seen[0].url.raw_path == b"/v4/model-templates/tpl%3A1.a_b-C"
+
+
+@pytest.mark.parametrize("bad_id", [HOSTILE_ID, "..", ".", ".hidden", "a/b", "a b", "",
+                                    "a" * 201, "caf\u00e9", "a\n", "%2e%2e", "a?b", "a#b"])
+def test_ids_that_are_not_plain_identifiers_are_never_sent(bad_id: str) -> None:
+    handler, seen = scripted(answer(200, {"success": True, "count": 1}))
+    client = make_client(handler)
+    with pytest.raises(ApiError) as info:
+        client.delete_template(bad_id, "acct")
+    assert seen == [] and client.request_count == 0
+    assert str(info.value).startswith("refusing the template id ")
+    assert str(info.value).endswith(": not a plain identifier, so not safe in a URL")
+
+
+def test_the_longest_plain_id_is_accepted() -> None:
+    handler, seen = scripted(answer(200, {"success": True, "count": 1}))
+    make_client(handler).delete_template("a" * 200, "acct")
+    assert seen[0].url.path == f"{PATH}/{'a' * 200}"
+
+
+def test_a_hostile_id_in_a_listing_refuses_the_whole_listing() -> None:
+    handler, seen = scripted(page_answer([item("ok-1"), item(HOSTILE_ID)], total=2))
+    client = make_client(handler)
+    with pytest.raises(ApiError) as info:
+        client.list_templates("acct")
+    assert str(info.value) == (
+        f"{LIST_WHERE}: malformed items: item 1: id '../../admin/wipe-all?confirm=yes#' "
+        "is not a plain identifier")
+    assert info.value.status == 200 and len(seen) == 1
+
+
+@pytest.mark.parametrize("created_id", [HOSTILE_ID, None, 7, ["a"]])
+def test_a_created_template_must_have_a_plain_id(created_id: Any) -> None:
+    body = template_body("a", "acct")
+    handler, _ = scripted(answer(200, {**created(body), "id": created_id}))
+    with pytest.raises(ApiError) as info:
+        make_client(handler).create_template(body)
+    assert str(info.value) == (f"POST {PATH}: the created template's id {created_id!r} is not "
+                               "a plain identifier")
+
+
+def test_the_same_id_on_two_pages_is_one_template() -> None:
+    """Offset pages shifted by a concurrent insert: page 2 repeats page 1's last item."""
+    handler, seen = scripted(
+        page_answer([item("t1", "a"), item("t2", "b")], total=4, per_page=2),
+        page_answer([item("t2", "b"), item("t3", "c"), item("t4", "d")], total=4, page=2,
+                    per_page=2))
+    listed = make_client(handler, page_size=2).list_templates("acct")
+    assert [(t["id"], t["name"]) for t in listed] == [("t1", "a"), ("t2", "b"), ("t3", "c"),
+                                                      ("t4", "d")]
+    assert [r.url.params["page"] for r in seen] == ["1", "2"]
+
+
+def test_a_repeated_template_is_not_planned_as_a_duplicate() -> None:
+    """The reproduced case: keep-me on pages 1 and 2 was 'deduped' against itself."""
+    from registry.plan import Desired, compute_plan
+
+    body = template_body("keep-me", "acct")
+    remote = created(body, "keep-me")
+    handler, _ = scripted(page_answer([remote], total=2, per_page=1),
+                          page_answer([remote], total=2, page=2, per_page=1),
+                          page_answer([], total=2, page=3, per_page=1))
+    listed = make_client(handler, page_size=1).list_templates("acct")
+    assert listed == [remote]
+    plan = compute_plan([Desired.from_body("t.yaml", body)], {"acct": listed}, set())
+    assert plan.actions == () and plan.unchanged == 1
+
+
+@pytest.mark.parametrize(("page", "problem"), [
+    ([], "the answer is a list, not an object"),
+    ({"total_item_count": 1}, "the answer has no items"),
+    ({"items": {"id": "a"}}, "items is an object, not a list"),
+    ({"items": None}, "items is null, not a list"),
+    ({"items": [1]}, "malformed items: item 0 is a number, not an object"),
+    ({"items": [["a"]]}, "malformed items: item 0 is a list, not an object"),
+    ({"items": [{"name": "n", "account_id": "acct"}]}, "malformed items: item 0 has no id"),
+    ({"items": [{"id": "a", "account_id": "acct"}]}, "malformed items: item 0 has no name"),
+    ({"items": [{"id": "a", "name": "n"}]}, "malformed items: item 0 has no account_id"),
+    ({"items": [{**item("a"), "id": None}]}, "malformed items: item 0: id is null, not a string"),
+    ({"items": [{**item("a"), "id": 12}]}, "malformed items: item 0: id is a number, not a string"),
+    ({"items": [{**item("a"), "name": ["a"]}]},
+     "malformed items: item 0: name is a list, not a string"),
+    ({"items": [{**item("a"), "name": {"x": 1}}]},
+     "malformed items: item 0: name is an object, not a string"),
+    ({"items": [{**item("a"), "account_id": True}]},
+     "malformed items: item 0: account_id is a boolean, not a string"),
+    ({"items": [item("a", account_id="acct-other")]},
+     "malformed items: item 0 (id 'a') belongs to account 'acct-other', not to 'acct' that "
+     "was listed"),
+    ({"items": [item("x" * 150 + "/")]},
+     "malformed items: item 0: id 'xxxxxxxxxxxxxxxxx...xxxxxxxxxxxxxxxxx/' is not a plain "
+     "identifier"),
+    ({"items": [item("a")], "current_page": "1"},
+     "current_page is '1', not a whole number >= 1"),
+    ({"items": [item("a")], "total_item_count": -1},
+     "total_item_count is -1, not a whole number >= 0"),
+    ({"items": [item("a")], "items_per_page": 0}, "items_per_page is 0, not a whole number >= 1"),
+    ({"items": [1, {}, item(".."), item("b", "n", "x"), {**item("c"), "name": 1}, [], None]},
+     "malformed items: item 0 is a number, not an object; item 1 has no id; item 2: id '..' "
+     "is not a plain identifier; item 3 (id 'b') belongs to account 'x', not to 'acct' that "
+     "was listed; item 4: name is a number, not a string; and 2 more"),
+])
+def test_malformed_pages_are_errors_with_a_location(page: Any, problem: str) -> None:
+    handler, seen = scripted(answer(200, page))
+    client = make_client(handler)
+    with pytest.raises(ApiError) as info:
+        client.list_templates("acct")
+    assert str(info.value) == f"{LIST_WHERE}: {problem}"
+    assert info.value.detail == problem
+    assert len(seen) == 1  # not retried: the answer is wrong, not lost
+
+
+def test_a_malformed_second_page_names_its_page() -> None:
+    handler, _ = scripted(page_answer([item("a")], total=2, per_page=1),
+                          page_answer([{"id": "b"}], total=2, page=2, per_page=1))
+    with pytest.raises(ApiError) as info:
+        make_client(handler, page_size=1).list_templates("acct")
+    assert str(info.value) == (f"GET {PATH} (account 'acct', page 2): malformed items: "
+                               "item 0 has no name")
+
+
+def test_answers_that_are_not_json_are_errors() -> None:
+    handler, _ = scripted(httpx.Response(200, content=b"[" * 100_000),
+                          httpx.Response(200, content=b"<html>"))
+    client = make_client(handler)
+    for _ in range(2):  # nested beyond the recursion limit, then not JSON at all
+        with pytest.raises(ApiError) as info:
+            client.list_templates("acct")
+        assert str(info.value) == f"GET {PATH}: the answer is not JSON"
+
+
+def test_a_page_that_does_not_advance_stops_the_listing() -> None:
+    """stuck-page: asked for page 2, the server answers page 1 again."""
+    handler, seen = scripted(page_answer([item("a"), item("b")], total=5, per_page=2))
+    with pytest.raises(ApiError) as info:
+        make_client(handler, page_size=2).list_templates("acct")
+    assert str(info.value) == (f"GET {PATH} (account 'acct', page 2): the answer is page 1, "
+                               "not page 2 as asked: the listing does not advance")
+    assert len(seen) == 2
+
+
+def test_pages_that_never_end_stop_one_page_after_the_announced_total() -> None:
+    """Pages past the end repeat earlier items and are never empty: 6 at 2 per page -> 4."""
+    def cycling(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        first = 2 * ((page - 1) % 2)
+        return page_answer([item(f"t{first}"), item(f"t{first + 1}")], total=6, page=page,
+                           per_page=2)
+
+    handler, seen = scripted(cycling)
+    with pytest.raises(ApiError) as info:
+        make_client(handler, page_size=50).list_templates("acct")
+    assert str(info.value) == (f"GET {PATH} (account 'acct', page 4): the listing did not end "
+                               "within 4 pages (6 templates announced at 2 per page)")
+    assert [r.url.params["page"] for r in seen] == ["1", "2", "3", "4"]
+    assert {r.url.params["limit"] for r in seen} == {"50"}
+
+
+def test_an_endless_total_stops_at_the_page_cap() -> None:
+    def endless(request: httpx.Request) -> httpx.Response:
+        page = int(request.url.params["page"])
+        return page_answer([item(f"t{page}")], total=10**12, page=page, per_page=1)
+
+    client = make_client(endless, page_size=1)
+    with pytest.raises(ApiError) as info:
+        client.list_templates("acct")
+    assert str(info.value) == (
+        f"GET {PATH} (account 'acct', page 1000): the listing did not end within 1000 pages "
+        "(1,000,000,000,000 templates announced at 1 per page)")
+    assert client.request_count == 1000
+
+
+def test_without_a_total_the_page_cap_still_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("registry.answers.MAX_PAGES", 7)
+    handler, seen = scripted(lambda request: answer(200, {"items": [
+        item(f"t{request.url.params['page']}")]}))
+    with pytest.raises(ApiError) as info:
+        make_client(handler).list_templates("acct")
+    assert str(info.value) == (f"GET {PATH} (account 'acct', page 7): the listing did not end "
+                               "within 7 pages")
+    assert len(seen) == 7
+
+
+def test_the_item_cap_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("registry.answers.MAX_ITEMS", 5)
+    handler, seen = scripted(lambda request: page_answer(
+        [item(f"p{request.url.params['page']}-{i}") for i in range(3)], total=10**6,
+        page=int(request.url.params["page"]), per_page=3))
+    with pytest.raises(ApiError) as info:
+        make_client(handler, page_size=3).list_templates("acct")
+    assert str(info.value) == (f"GET {PATH} (account 'acct', page 2): more than 5 templates: "
+                               "the listing is refused")
+    assert len(seen) == 2
+
+
+def test_the_client_follows_the_page_size_the_server_reports() -> None:
+    """Asked for 1000 a page, the server answers 2: three pages for 5 templates."""
+    api = FakeApi()
+    for i in range(5):
+        api.store(template_body(f"t{i}", "acct"))
+    api.max_page_size = 2
+    client = make_client(api)
+    assert [t["name"] for t in client.list_templates("acct")] == [f"t{i}" for i in range(5)]
+    assert api.calls["GET"] == 3
+
+
+class Chunks(httpx.SyncByteStream):
+    """A body that arrives in chunks, the fake clock moving `step` seconds per chunk."""
+
+    def __init__(self, chunks: list[bytes], fake: FakeTime | None = None,
+                 step: float = 0.0) -> None:
+        self.chunks, self.fake, self.step = chunks, fake, step
+        self.sent = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.chunks:
+            if self.fake is not None:
+                self.fake.now += self.step
+            self.sent += 1
+            yield chunk
+
+
+def test_an_answer_over_the_size_bound_is_refused() -> None:
+    declared, _ = scripted(httpx.Response(200, content=b"x" * 2000))
+    with pytest.raises(ApiError) as info:
+        make_client(declared, max_answer_bytes=1000).list_templates("acct")
+    assert str(info.value) == (f"GET {PATH}: the answer is larger than "
+                               f"{1000 / 2**20:g} MiB; refusing it")
+    body = Chunks([b"x" * 400] * 10)  # no content-length: counted while reading
+    streamed, _ = scripted(httpx.Response(200, stream=body))
+    with pytest.raises(ApiError) as info:
+        make_client(streamed, max_answer_bytes=1000).list_templates("acct")
+    assert info.value.detail == "answer too large"
+    assert body.sent == 3  # stopped at the chunk that crossed the bound
+
+
+def test_the_deadline_covers_reading_the_body() -> None:
+    """A body trickling a chunk a second: the call ends at its deadline, not at the end."""
+    fake = FakeTime()
+    body = Chunks([b" "] * 100, fake, step=1.0)
+    handler, seen = scripted(httpx.Response(200, stream=body))
+    client = make_client(handler, fake, retry_deadline=5.0)
+    with pytest.raises(ApiError) as info:
+        client.list_templates("acct")
+    assert str(info.value) == (f"GET {PATH} failed after the 5s call deadline: the answer was "
+                               "still arriving at the deadline")
+    assert body.sent == 5 and len(seen) == 1 and fake.waits == []
+
+
+def test_the_deadline_covers_attempts_and_waits_together() -> None:
+    """Each attempt takes 2 s: with waits of 1, 2 and 4 s, the 20 s deadline ends the call."""
+    fake = FakeTime()
+
+    def slow_503(request: httpx.Request) -> httpx.Response:
+        fake.now += 2.0
+        return answer(503)
+
+    client = make_client(slow_503, fake, rng=MaxRandom(), backoff_base=1.0, retry_deadline=20)
+    with pytest.raises(ApiError) as info:
+        client.list_templates("acct")
+    assert fake.waits == [1.0, 2.0, 4.0]  # at 15 s after the 4th attempt, 8 s more is too late
+    assert client.request_count == 4 and fake.now == 15.0
+    assert str(info.value) == f"GET {PATH} failed after the 20s call deadline: 503 status 503"
+
+
+def test_a_lost_create_is_checked_within_its_own_deadline() -> None:
+    """The create's answer trickled past the deadline: the check has no time left."""
+    fake = FakeTime()
+    body = Chunks([b"{"] * 10, fake, step=1.0)
+    handler, seen = scripted(httpx.Response(200, stream=body), FakeApi())
+    client = make_client(handler, fake, retry_deadline=3.0)
+    with pytest.raises(ApiError) as info:
+        client.create_template(template_body("a", "acct"))
+    assert [r.method for r in seen] == ["POST"]
+    assert str(info.value) == (
+        f"POST {PATH}: outcome unknown after the answer was still arriving at the deadline, "
+        f"and checking it failed: GET {PATH} failed after the 3s call deadline: no time was "
+        "left to send it")
+
+
+def test_a_trickling_server_is_cut_off_at_the_deadline() -> None:
+    """Through a real socket: the watchdog shuts it down, the blocked read fails at once."""
+    with running_server("--fault-rate", "1", "--fault-kinds", "trickle") as server:
+        assert server.api_key is not None
+        with ApiClient(server.url, server.api_key, retry_deadline=2.0) as client:
+            started = time.monotonic()
+            with pytest.raises(ApiError) as info:
+                client.list_templates("acct")
+            elapsed = time.monotonic() - started
+            assert client.request_count == 1
+        server.wait_for_output("answer trickled")
+    assert 2.0 <= elapsed < 3.0
+    assert str(info.value) == (f"GET {PATH} failed after the 2s call deadline: the answer was "
+                               "still arriving at the deadline")
 
 
 # --- configuration and key hygiene -----------------------------------------------------
@@ -549,9 +885,7 @@ def test_round_trip_against_the_local_server() -> None:
             before = client.request_count
             assert client.list_templates("acct-rt") == []
             assert client.request_count - before == 1
-            with pytest.raises(ApiError) as info:
-                client.delete_template(made[0]["id"], "acct-rt")
-            assert info.value.status == 404
+            assert client.delete_template(made[0]["id"], "acct-rt") is False  # already gone
         with ApiClient(server.url, "wrong-key") as intruder, pytest.raises(AuthError):
             intruder.list_templates("acct-rt")
 

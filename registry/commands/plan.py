@@ -37,6 +37,7 @@ class Options:
     api_url: str | None = None
     allow_deletes: int | None = None
     adopt: bool = False
+    call_timeout: float = 60.0  # seconds per API call (the client's retry_deadline)
 
 
 def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list[Desired]]:
@@ -137,7 +138,8 @@ def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool
     from registry.render.plan import render_plan
 
     config = load_config(options.root)
-    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:
+    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
+                            retry_deadline=options.call_timeout) as client:
         plan = build_plan(config, options, client)
     print(render_plan(plan, fmt))
     if fail_on_breaking and plan.breaking:

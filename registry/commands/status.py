@@ -19,8 +19,8 @@ def status_command(options: Options, *, fmt: str = "text") -> int:
     config = load_config(options.root)
     store = BlobStore(config.root)
     try:
-        with ApiClient.from_env(api_url=options.api_url,
-                                config_base_url=config.base_url) as client:
+        with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
+                                retry_deadline=options.call_timeout) as client:
             state = gather(config, options, client, store)
     finally:
         store.save()

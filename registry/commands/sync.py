@@ -38,7 +38,8 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
 
     config = load_config(options.root)
     log = sys.stderr if fmt == "json" else sys.stdout
-    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url) as client:
+    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
+                            retry_deadline=options.call_timeout) as client:
         commit = gitrepo.commit_id(config.root, options.ref)
         history = synced.Record.for_api(config.root, client.base_url) if record else None
         last = history.read() if history is not None else None

@@ -12,7 +12,8 @@ Where api.md leaves things open, this follows what a FastAPI-based platform does
   owner of a created template; the header only has to be an allowed account.
 - List filter: `account_id=` if given; else the `x-selected-account-id` account if that
   header is sent; else every account the key may see. Creation order, exact total;
-  pages past the end answer `items: []`.
+  pages past the end answer `items: []`. With `--max-page-size N` a page holds at most
+  N items whatever `limit` asks, and `items_per_page` says so.
 - 422 answers have FastAPI's shape. The create body is read as JSON and validated with
   `registry.model.ModelTemplateRequest` itself (strict, unknown fields rejected); its
   errors get `"body"` prefixed to `loc`, and a body that is not JSON is `json_invalid`,
@@ -41,11 +42,18 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
 from registry.model import ModelTemplateRequest
-from registry.server.faults import FaultChooser, FaultInjector, FaultMiddleware, stderr_log
+from registry.server.faults import (
+    LIST_PATH,
+    TRICKLE_PAUSE_SECONDS,
+    FaultChooser,
+    FaultInjector,
+    FaultMiddleware,
+    stderr_log,
+)
 from registry.server.settings import Settings
 from registry.server.store import Record, Store
 
-PATH = "/v4/model-templates"
+PATH = LIST_PATH
 MAX_LIMIT = 10000
 LOCAL_USER_ID = uuid.uuid5(uuid.NAMESPACE_URL, "template-registry-serve/local-user").hex
 IDENTITY_TYPE = "user"
@@ -94,6 +102,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         account_id: Annotated[str | None, Query()] = None,
     ) -> Response:
         accounts = _visible_accounts(settings, account_id, selected)
+        if settings.max_page_size is not None:
+            limit = min(limit, settings.max_page_size)
         items, total = await run_in_threadpool(
             _store(app).list_json, accounts, page=page, limit=limit
         )
@@ -134,18 +144,21 @@ def create_asgi(
     *,
     chooser: FaultChooser | None = None,
     log: Callable[[str], None] = stderr_log,
+    trickle_pause: float = TRICKLE_PAUSE_SECONDS,
 ) -> ASGIApp:
     """The app as served: wrapped in the fault/latency layer when either is switched on.
 
     The layer must be outermost (see registry.server.faults); `chooser` overrides the
-    seeded `FaultInjector` made from the settings (tests use it to pick a fault kind).
+    seeded `FaultInjector` made from the settings (tests use it to pick a fault kind, and
+    a short `trickle_pause`).
     """
     app = create_app(settings, store)
     if chooser is None and settings.fault_rate > 0:
-        chooser = FaultInjector(settings.fault_rate, settings.fault_seed)
+        chooser = FaultInjector(settings.fault_rate, settings.fault_seed, settings.fault_kinds)
     if chooser is None and settings.latency_ms <= 0:
         return app
-    return FaultMiddleware(app, chooser=chooser, latency_ms=settings.latency_ms, log=log)
+    return FaultMiddleware(app, chooser=chooser, latency_ms=settings.latency_ms, log=log,
+                           trickle_pause=trickle_pause)
 
 
 def _store(app: FastAPI) -> Store:

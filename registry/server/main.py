@@ -27,6 +27,7 @@ from starlette.types import ASGIApp
 
 from registry.errors import ConfigError, RegistryError
 from registry.server.app import create_asgi
+from registry.server.faults import DEFAULT_FAULT_KINDS, parse_fault_kinds
 from registry.server.settings import Settings
 from registry.server.store import Store
 
@@ -46,13 +47,21 @@ def serve(
     fault_rate: float,
     fault_seed: int,
     insecure: bool,
+    fault_kinds: str | None = None,
+    max_page_size: int | None = None,
 ) -> int:
     """Serve until stopped; 0 after a clean stop, RegistryError if it cannot start
-    (ConfigError without a key)."""
+    (ConfigError without a key, or with unknown fault kinds).
+
+    `fault_kinds` is `--fault-kinds` as given ("500,drop"; None: the default kinds)."""
     if not api_key and not insecure:
         raise ConfigError("refusing to start without an API key: pass --api-key KEY or set "
                           "TEMPLATE_REGISTRY_SERVE_API_KEY (or --insecure for an open local "
                           "server)")
+    try:
+        kinds = DEFAULT_FAULT_KINDS if fault_kinds is None else parse_fault_kinds(fault_kinds)
+    except ValueError as exc:
+        raise ConfigError(f"--fault-kinds: {exc}") from None
     if not api_key:
         _err("warning: --insecure: any client may call this server without a key")
     settings = Settings(
@@ -62,6 +71,8 @@ def serve(
         latency_ms=latency_ms,
         fault_rate=fault_rate,
         fault_seed=fault_seed,
+        fault_kinds=kinds,
+        max_page_size=max_page_size,
     )
     try:
         store = Store(db)
@@ -73,7 +84,7 @@ def serve(
         except OSError as exc:
             raise RegistryError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         if fault_rate > 0:
-            _err(f"faults: rate {fault_rate}, seed {fault_seed}")
+            _err(f"faults: rate {fault_rate}, seed {fault_seed}, kinds {','.join(kinds)}")
         return run(create_asgi(settings, store), sock, url_for(host, sock))
     finally:
         store.close()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 
+from registry.server.faults import DEFAULT_FAULT_KINDS, FaultKind
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -21,6 +23,8 @@ class Settings:
     latency_ms: float = 0.0
     fault_rate: float = 0.0
     fault_seed: int = 0
+    fault_kinds: tuple[FaultKind, ...] = DEFAULT_FAULT_KINDS
+    max_page_size: int | None = None  # at most this many items per list page
 
     def key_matches(self, presented: str | None) -> bool:
         """True when the presented key is the configured one (constant-time compare)."""

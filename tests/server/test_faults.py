@@ -1,4 +1,4 @@
-"""Fault injection: the seeded chooser, each fault kind in process, and real drops."""
+"""Fault injection: the seeded chooser, each fault kind in process, real drops and trickles."""
 
 from __future__ import annotations
 
@@ -12,10 +12,15 @@ from fastapi.testclient import TestClient
 
 from registry.server.app import create_asgi
 from registry.server.faults import (
+    DEFAULT_FAULT_KINDS,
+    ENDLESS_TOTAL,
     FAULT_KINDS,
+    HOSTILE_ID,
+    LIST_ONLY_KINDS,
     ConnectionDropped,
     FaultInjector,
     FaultKind,
+    parse_fault_kinds,
 )
 from registry.server.settings import Settings
 from registry.server.store import Store
@@ -40,7 +45,7 @@ class Scripted:
 def faulty_client(chooser: Scripted, store: Store, log: list[str],
                   **settings: Any) -> TestClient:
     app = create_asgi(Settings(api_key=KEY, **settings), store, chooser=chooser,
-                      log=log.append)
+                      log=log.append, trickle_pause=0.001)
     return TestClient(app, headers={"x-api-key": KEY})
 
 
@@ -69,7 +74,7 @@ def test_each_request_consumes_the_same_draws_whatever_it_is() -> None:
 def test_rate_zero_never_and_rate_one_always() -> None:
     assert set(sequence(FaultInjector(0.0, 1), REQUESTS)) == {None}
     always = Counter(sequence(FaultInjector(1.0, 1), REQUESTS))
-    assert set(always) == set(FAULT_KINDS)
+    assert set(always) == set(DEFAULT_FAULT_KINDS)  # the default: the first five kinds
     assert all(count > 30 for count in always.values())  # 300 draws, 5 kinds, ~60 each
 
 
@@ -82,6 +87,43 @@ def test_rate_is_the_fraction_of_failed_requests() -> None:
 def test_rate_outside_zero_to_one_is_refused(rate: float) -> None:
     with pytest.raises(ValueError):
         FaultInjector(rate, 0)
+
+
+def test_fault_kinds_are_parsed_from_the_option() -> None:
+    assert DEFAULT_FAULT_KINDS == ("500", "503", "429", "drop", "drop-after")
+    assert parse_fault_kinds("trickle") == ("trickle",)
+    assert parse_fault_kinds(" 500, drop  endless,500 ") == ("500", "drop", "endless")
+    assert parse_fault_kinds(",".join(FAULT_KINDS)) == FAULT_KINDS
+    with pytest.raises(ValueError) as info:
+        parse_fault_kinds("500,teapot")
+    assert str(info.value) == ("unknown fault kind 'teapot'; the kinds are 500, 503, 429, "
+                               "drop, drop-after, trickle, stuck-page, endless, repeat-id, "
+                               "malformed")
+    with pytest.raises(ValueError, match="no fault kind given"):
+        parse_fault_kinds(" , ")
+
+
+def test_list_only_kinds_go_to_list_requests_only() -> None:
+    kinds: tuple[FaultKind, ...] = ("stuck-page", "endless", "repeat-id", "malformed", "503")
+    faults = sequence(FaultInjector(1.0, 11, kinds), REQUESTS)
+    for (method, path), kind in zip(REQUESTS, faults, strict=True):
+        if (method, path) == ("GET", PATH):
+            assert kind in kinds
+        else:
+            assert kind == "503"
+    assert set(faults) == set(kinds)
+
+
+def test_no_applicable_kind_means_no_fault_and_the_draws_stay_two_per_request() -> None:
+    only_list = sequence(FaultInjector(0.5, 9, ("malformed",)), REQUESTS)
+    plain = sequence(FaultInjector(0.5, 9, ("500",)), REQUESTS)
+    assert {kind for (method, _), kind in zip(REQUESTS, only_list, strict=True)
+            if method != "GET"} == {None}
+    # The same draws decide: a list request fails exactly when it does with another kind.
+    assert [kind is not None for kind, (method, _) in zip(only_list, REQUESTS, strict=True)
+            if method == "GET"] == [kind is not None for kind, (method, _)
+                                    in zip(plain, REQUESTS, strict=True) if method == "GET"]
+    assert {"stuck-page", "endless", "repeat-id", "malformed"} == LIST_ONLY_KINDS
 
 
 # --- each kind, in process -----------------------------------------------------------
@@ -135,6 +177,92 @@ def test_drop_after_a_delete_has_deleted() -> None:
         client.delete(f"{PATH}/{template_id}")
     assert client.get(f"{PATH}/{template_id}").status_code == 404
     assert log == [f"fault: DELETE {PATH}/{template_id} -> processed (200), connection dropped"]
+
+
+def seeded(count: int, account: str = "acct-1") -> tuple[Store, list[str]]:
+    """A store with COUNT templates t0.. in ACCOUNT, and their ids in creation order."""
+    store = Store()
+    with TestClient(create_asgi(Settings(api_key=KEY), store),
+                    headers={"x-api-key": KEY}) as client:
+        ids = [client.post(PATH, json=template_body(f"t{i}", account)).json()["id"]
+               for i in range(count)]
+    return store, ids
+
+
+def list_page(client: TestClient, page: int, limit: int = 2) -> dict[str, Any]:
+    response = client.get(PATH, params={"account_id": "acct-1", "page": page, "limit": limit})
+    assert response.status_code == 200
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def test_trickle_processes_the_request_and_sends_the_whole_answer() -> None:
+    store, log = Store(), list[str]()
+    client = faulty_client(Scripted("trickle"), store, log)
+    response = client.post(PATH, json=template_body("slow"))
+    assert response.status_code == 200 and response.json()["name"] == "slow"
+    assert [item["name"] for item in store.list(None, page=1, limit=10)[0]] == ["slow"]
+    assert log == [f"fault: POST {PATH} -> processed (200), answer trickled a byte every "
+                   "0.001s"]
+
+
+def test_stuck_page_answers_page_one_whatever_is_asked() -> None:
+    store, ids = seeded(5)
+    log: list[str] = []
+    client = faulty_client(Scripted(None, "stuck-page"), store, log)
+    first = list_page(client, 1)
+    stuck = list_page(client, 3)
+    assert stuck == first
+    assert (stuck["current_page"], [i["id"] for i in stuck["items"]]) == (1, ids[:2])
+    assert log == [f"fault: GET {PATH} -> stuck-page (page 3 asked)"]
+
+
+def test_endless_claims_an_enormous_total_and_never_ends() -> None:
+    store, ids = seeded(5)
+    log: list[str] = []
+    client = faulty_client(Scripted("endless", "endless", "endless"), store, log)
+    second, fourth, ninth = (list_page(client, page) for page in (2, 4, 9))
+    assert [i["id"] for i in second["items"]] == ids[2:4]
+    assert [i["id"] for i in fourth["items"]] == ids[:2]  # past the end: page 1 again
+    assert [i["id"] for i in ninth["items"]] == ids[4:]  # (9 - 1) % 3 + 1 = page 3
+    assert {second["total_item_count"], fourth["total_item_count"]} == {ENDLESS_TOTAL}
+    assert (second["current_page"], fourth["current_page"], ninth["current_page"]) == (2, 4, 9)
+    assert log == [f"fault: GET {PATH} -> endless (page {page} asked)" for page in (2, 4, 9)]
+
+
+def test_repeat_id_starts_each_later_page_with_the_previous_pages_last_item() -> None:
+    store, ids = seeded(5)
+    log: list[str] = []
+    client = faulty_client(Scripted(*["repeat-id"] * 4), store, log)  # type: ignore[arg-type]
+    pages = [[i["id"] for i in list_page(client, page)["items"]] for page in (1, 2, 3, 4)]
+    assert pages == [ids[0:2], [ids[1], ids[2], ids[3]], [ids[3], ids[4]], []]
+    assert len(log) == 4
+
+
+def test_malformed_puts_three_bad_items_first() -> None:
+    store, ids = seeded(1)
+    log: list[str] = []
+    client = faulty_client(Scripted("malformed"), store, log)
+    items = list_page(client, 1)["items"]
+    assert len(items) == 4 and items[3]["id"] == ids[0]
+    assert "id" not in items[0] and items[0]["name"] == "t0"
+    assert (items[1]["id"], items[1]["name"]) == ("malformed-name", ["a"])
+    assert (items[2]["id"], items[2]["name"]) == (HOSTILE_ID, "t0")
+    assert HOSTILE_ID == "../../admin/wipe-all?confirm=yes#"
+    assert log == [f"fault: GET {PATH} -> malformed (page 1 asked)"]
+
+
+def test_malformed_on_an_empty_account_still_has_bad_items() -> None:
+    client = faulty_client(Scripted("malformed"), Store(), [])
+    items = list_page(client, 1)["items"]
+    assert [item.get("id") for item in items] == [None, "malformed-name", HOSTILE_ID]
+    assert {item["account_id"] for item in items} == {"acct-1"}
+
+
+@pytest.mark.parametrize("kind", ["stuck-page", "endless", "repeat-id", "malformed"])
+def test_list_faults_pass_errors_through(kind: FaultKind) -> None:
+    client = faulty_client(Scripted(kind), Store(), [])
+    assert client.get(PATH, headers={"x-api-key": "wrong"}).status_code == 401
 
 
 def test_only_api_calls_are_subject_to_faults() -> None:
@@ -204,3 +332,27 @@ def test_real_drops_are_connection_errors_and_stored_creates_stay() -> None:
         ]
     assert not any("Exception" in line or "Traceback" in line for line in server.output_lines())
     assert not any(KEY in line for line in server.output_lines())
+
+
+def test_a_real_trickle_sends_a_byte_a_second_and_stops_when_the_client_leaves() -> None:
+    with running_server("--fault-rate", "1", "--fault-kinds", "trickle",
+                        api_key=KEY) as server, server.client() as client:
+        started = time.monotonic()
+        with client.stream("GET", PATH) as response:
+            assert response.status_code == 200
+            assert time.monotonic() - started < 1.0  # the headers come at once
+            received = b""
+            for chunk in response.iter_raw():
+                received += chunk
+                if len(received) >= 3:
+                    break
+        elapsed = time.monotonic() - started
+        assert received == b'{"i'  # a byte at a time, a second apart
+        assert 2.0 <= elapsed < 3.5
+        stop_started = time.monotonic()
+        assert server.stop() == 0
+        assert time.monotonic() - stop_started < 3  # no trickle left to wait for
+    assert [line for line in server.stderr_lines() if line.startswith("fault:")] == [
+        f"fault: GET {PATH} -> processed (200), answer trickled a byte every 1s"]
+    assert not any("ASGI" in line or "Traceback" in line for line in server.output_lines())
+

@@ -101,6 +101,23 @@ def test_the_key_is_never_printed(tmp_path: Path) -> None:
     assert "fault: " in output
 
 
+def test_unknown_fault_kinds_are_refused() -> None:
+    result = run_serve("--port", "0", "--fault-rate", "1", "--fault-kinds", "drop,teapot",
+                       env_key="k")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "template-registry: --fault-kinds: unknown fault kind 'teapot'; the kinds are 500, "
+        "503, 429, drop, drop-after, trickle, stuck-page, endless, repeat-id, malformed\n")
+
+
+def test_the_fault_settings_are_announced() -> None:
+    with running_server("--fault-rate", "0.5", "--fault-seed", "4", "--fault-kinds",
+                        "trickle,endless") as server:
+        pass
+    assert server.stderr_lines() == ["faults: rate 0.5, seed 4, kinds trickle,endless"]
+
+
 def test_port_in_use_is_a_clear_error() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -222,3 +239,15 @@ def test_sixteen_concurrent_clients_get_consistent_answers(tmp_path: Path) -> No
     assert len(expected) == threads_count * per_thread // 2
     assert final["total_item_count"] == len(final["items"]) == len(expected)
     assert {item["id"] for item in final["items"]} == expected
+
+
+def test_max_page_size_caps_every_page() -> None:
+    with running_server("--max-page-size", "2", api_key="k") as server, \
+            server.client() as client:
+        for index in range(5):
+            client.post(PATH, json=template_body(f"t{index}")).raise_for_status()
+        page = client.get(PATH, params={"limit": 1000, "page": 2}).json()
+        assert (page["items_per_page"], page["total_item_count"], page["current_page"]) == (
+            2, 5, 2)
+        assert [item["name"] for item in page["items"]] == ["t2", "t3"]
+        assert len(client.get(PATH, params={"limit": 1}).json()["items"]) == 1
