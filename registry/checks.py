@@ -11,7 +11,7 @@ from typing import Any
 
 from registry.findings import Finding
 from registry.loader import Document, load_document
-from registry.results import FileResult, identity_of
+from registry.results import FileResult, Row, identity_of
 from validators import image_tag, launch_resources, launch_routes, parameter_schema, schema, secret
 
 Rule = Callable[[Document], list[Finding]]
@@ -23,6 +23,9 @@ CONTENT_RULES: tuple[Rule, ...] = (
     image_tag.check,
     secret.check,
 )
+MAX_FINDINGS = 50  # per file; the rest are counted in one more finding
+
+
 def check_content(raw: bytes, path: str = "") -> FileResult:
     """Load RAW and run every content rule on it."""
     return check_and_load(raw, path)[0]
@@ -33,9 +36,29 @@ def check_and_load(raw: bytes, path: str = "") -> tuple[FileResult, dict[str, An
     loaded = load_document(raw, path)
     findings = list(loaded.findings)
     doc = loaded.document
+    if doc is not None:
+        for rule in CONTENT_RULES:
+            findings += rule(doc)
+    rows = capped([f.as_tuple() for f in findings], loaded.omitted)
     if doc is None:
-        return FileResult([f.as_tuple() for f in findings], None), None
-    for rule in CONTENT_RULES:
-        findings += rule(doc)
-    findings.sort()
-    return FileResult([f.as_tuple() for f in findings], identity_of(doc)), doc.data
+        return FileResult(rows, None), None
+    return FileResult(rows, identity_of(doc)), doc.data
+
+
+def capped(rows: list[Row], omitted: int = 0) -> list[Row]:
+    """ROWS sorted, at most MAX_FINDINGS of them, then one row counting the rest.
+
+    A file with thousands of problems is not a template someone fixes one finding at a
+    time: the first ones are what helps, and a bounded report keeps the output, the
+    cache and the memory small. OMITTED counts errors the loader found but did not keep.
+    """
+    rows.sort()
+    more = len(rows) - MAX_FINDINGS + omitted
+    if more <= 0:
+        return rows
+    hidden = rows[MAX_FINDINGS:]
+    line, column, _, rule, _ = hidden[0] if hidden else rows[-1]
+    severity = "error" if omitted or any(row[2] == "error" for row in hidden) else "warning"
+    return [*rows[:MAX_FINDINGS],
+            (line, column, severity, rule,
+             f"{more} more finding(s) not shown (fix the ones above first)")]

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning"]
+# The most characters of a user's value that a message repeats.
+SHOWN_LENGTH = 60
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -32,3 +34,17 @@ class Finding:
 
 def has_errors(findings: list[Finding]) -> bool:
     return any(f.severity == "error" for f in findings)
+
+
+def shorten(text: str, limit: int = SHOWN_LENGTH) -> str:
+    """TEXT cut to LIMIT characters with an ellipsis: a huge value must not flood a report."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def shown(value: object, limit: int = SHOWN_LENGTH) -> str:
+    """VALUE as a message quotes it (its repr), at most about LIMIT characters."""
+    if isinstance(value, str):
+        return repr(shorten(value, limit))
+    if isinstance(value, int) and value.bit_length() > 4 * limit:  # repr() may even refuse it
+        return f"an integer of {value.bit_length()} bits"
+    return shorten(repr(value), limit)

@@ -12,7 +12,7 @@ from typing import Any, NamedTuple
 
 import pathspec
 
-from registry.findings import Finding
+from registry.findings import Finding, shown
 
 
 class Placement(NamedTuple):
@@ -39,11 +39,11 @@ def check(placements: Sequence[Placement],
         if spec is None:
             findings.append(Finding(
                 place.path, place.line, place.column, "error", "account-unknown",
-                f"account {place.account_id!r} is not in [tool.template-registry.accounts] "
+                f"account {shown(place.account_id)} is not in [tool.template-registry.accounts] "
                 f"(known: {known})"))
         elif not spec.match_file(place.path):
             findings.append(Finding(
                 place.path, place.line, place.column, "error", "account-path",
-                f"templates of account {place.account_id!r} must live under "
+                f"templates of account {shown(place.account_id)} must live under "
                 f"{', '.join(globs[place.account_id])}; this file is outside them"))
     return findings

@@ -6,7 +6,7 @@ the running one drift apart without any change in git.
 
 from __future__ import annotations
 
-from registry.findings import Finding
+from registry.findings import Finding, shown
 from registry.loader import Document
 
 RULE = "image-tag"
@@ -35,7 +35,7 @@ def check(doc: Document) -> list[Finding]:
         elif tag.strip().lower() in MOVING_TAGS:
             findings.append(doc.finding(
                 RULE, path,
-                f"tag {tag!r} moves: the image behind this template can change without a "
+                f"tag {shown(tag)} moves: the image behind this template can change without a "
                 "change in git; pin a version (e.g. '1.4.2') or a digest", severity="warning",
                 prefer="value"))
     return findings

@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.enums import ENDPOINT_TYPES
-from registry.findings import Finding
+from registry.findings import Finding, shown
 from registry.loader import Document, Path
 from validators import quantity
 from validators.launch_settings import (
@@ -102,7 +102,7 @@ def _gpus(doc: Document, base: Path, config: dict[str, Any]) -> list[Finding]:
         count = "not set" if gpus is None else "0"
         return [doc.finding(
             RULE, (*base, "gpu_type"),
-            f"gpu_type {gpu_type!r} is set but gpus is {count}; Launch rejects a GPU type "
+            f"gpu_type {shown(gpu_type)} is set but gpus is {count}; Launch rejects a GPU type "
             "without GPUs: set gpus to 1 or more, or remove gpu_type")]
     if gpus and gpu_type is None:
         return [doc.finding(
@@ -141,7 +141,7 @@ def _size(doc: Document, base: Path, config: dict[str, Any], name: str,
                ": digits 0-9 with an optional fraction, then an optional unit (k, M, G, T, P, "
                "E, Ki, Mi, Gi, Ti, Pi, Ei), e.g. '24Gi' or '1.5G'")
         findings.append(doc.finding(RULE, (*base, name),
-                                    f"{name} {text!r} is not a quantity Launch accepts{tip}",
+                                    f"{name} {shown(text)} is not a quantity Launch accepts{tip}",
                                     prefer="value"))
         return None
     if value <= 0:
@@ -149,7 +149,7 @@ def _size(doc: Document, base: Path, config: dict[str, Any], name: str,
         why = (" rounds to 0 bytes (Launch counts whole bytes)"
                if any(digit in text for digit in "123456789") else " is 0")
         findings.append(doc.finding(RULE, (*base, name),
-                                    f"{name} {text!r}{why}; it must be positive",
+                                    f"{name} {shown(text)}{why}; it must be positive",
                                     prefer="value"))
         return None
     return value

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from registry.enums import ENDPOINT_TYPES
-from registry.findings import Finding
+from registry.findings import Finding, shorten, shown
 from registry.loader import Document, Path
 
 RULE = "launch-routes"
@@ -51,8 +51,8 @@ def _bundle(doc: Document, bundle: dict[str, Any], kind: str | None) -> list[Fin
         value = bundle.get(route)
         if isinstance(value, str) and not value.startswith("/"):
             findings.append(doc.finding(RULE, (*BUNDLE, route),
-                                        f"{route} {value!r} must start with '/' "
-                                        f"(e.g. '/{value.lstrip('./')}')", prefer="value"))
+                                        f"{route} {shown(value)} must start with '/' "
+                                        f"(e.g. '/{shorten(value.lstrip('./'))}')", prefer="value"))
     if kind == "STREAMING":
         findings += _streaming(doc, bundle)
     elif kind in ("SYNC", "ASYNC"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import keyword
 
-from registry.findings import Finding
+from registry.findings import Finding, shown
 from registry.loader import Document
 
 RULE = "parameter-schema"
@@ -33,14 +33,14 @@ def check(doc: Document) -> list[Finding]:
                 if not name.isidentifier() or keyword.iskeyword(name):
                     findings.append(doc.finding(
                         RULE, (*base, "name"),
-                        f"parameter name {name!r} is not an identifier (letters, digits and "
+                        f"parameter name {shown(name)} is not an identifier (letters, digits and "
                         "underscores, not starting with a digit)", prefer="value"))
                 if name in seen:
                     first_line = doc.position((schema_name, "parameters",
                                                seen[name], "name"), prefer="value")[0]
                     findings.append(doc.finding(
                         RULE, (*base, "name"),
-                        f"parameter {name!r} is defined twice in {schema_name} (first at line "
+                        f"parameter {shown(name)} is defined twice in {schema_name} (first at line "
                         f"{first_line})", prefer="value"))
                 else:
                     seen[name] = index

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from registry.findings import Finding
+from registry.findings import Finding, shown
 
 RULE = "unique-name"
 
@@ -52,6 +52,6 @@ def check(identities: Iterable[Identity], report: set[str] | None = None) -> lis
             how = "is also defined" if exact else "differs only in case or spaces from the one"
             findings.append(Finding(
                 identity.path, identity.line, identity.column, "error", RULE,
-                f"template name {identity.name!r} in account {identity.account_id!r} {how} in "
-                f"{where}; names must be unique in an account"))
+                f"template name {shown(identity.name)} in account {shown(identity.account_id)} "
+                f"{how} in {where}; names must be unique in an account"))
     return findings

@@ -48,10 +48,10 @@ def test_missing_nested_field_points_at_parent() -> None:
 
 
 @pytest.mark.parametrize(("old", "new", "column", "kind"), [
-    ('tag: "1.0.0"', "tag: 1.10", 10, "float"),
-    ("name: test-model", "name: yes", 7, "boolean"),
-    ("image: server", "image: 2024", 12, "integer"),
-    ("image: server", "image: 2024-01-31", 12, "date"),
+    ('tag: "1.0.0"', "tag: 1.10", 10, "a float"),
+    ("name: test-model", "name: yes", 7, "a boolean"),
+    ("image: server", "image: 2024", 12, "an integer"),
+    ("image: server", "image: 2024-01-31", 12, "a date"),
 ])
 def test_implicit_types_in_string_fields(old: str, new: str, column: int, kind: str) -> None:
     text = edit(BASE, old, new)
@@ -59,7 +59,7 @@ def test_implicit_types_in_string_fields(old: str, new: str, column: int, kind: 
     assert findings_of(text) == [(line, column, "error", "yaml-implicit-type")]
     message = messages_of(text)[0]
     raw = new.split(": ", 1)[1]
-    assert f"{raw} is read by YAML as a {kind}, not a string; quote it: \"{raw}\"" in message
+    assert f"{raw} is read by YAML as {kind}, not a string; quote it: \"{raw}\"" in message
 
 
 def test_implicit_type_in_env_value() -> None:
