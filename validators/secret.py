@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
-from registry.findings import Finding
+from registry.findings import Finding, shown
 from registry.loader import Document, Path, label
 
 RULE = "secret"
@@ -29,9 +29,11 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     ("a Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}\b"),
     ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
     ("a Stripe secret key", r"\b[rs]k_live_[0-9A-Za-z]{20,}\b"),
-    ("a JSON Web Token", r"\beyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
-    ("a password in a URL", r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"),
+    ("a JSON Web Token", r"\beyJ[A-Za-z0-9_-]{10,512}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}"),
+    ("a password in a URL", r"[a-z][a-z0-9+.-]{0,31}://[^/\s:@]+:[^/\s@]+@"),
 )
+# The bounded parts above ({0,31}, {10,512}) keep a search linear: an unbounded run tried
+# from every position of a long value is quadratic (minutes for a 1 MB value).
 _SHAPE = re.compile("|".join(f"(?P<s{i}>{rx})" for i, (_, rx) in enumerate(_SHAPES)))
 # Literal parts of the shapes above, without anchors, so the regex engine can skip ahead
 # by first character: a string without any of them cannot match a shape.
@@ -131,7 +133,7 @@ def _named_secret(name: str, value: str) -> str | None:
         return None
     if entropy(text) < MIN_ENTROPY:
         return None
-    return f"a value that looks like a secret (under {name!r})"
+    return f"a value that looks like a secret (under {shown(name)})"
 
 
 def entropy(text: str) -> float:
