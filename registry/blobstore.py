@@ -15,22 +15,24 @@ from pathlib import Path
 from typing import Any
 
 from registry.cache import code_fingerprint, default_dir, write_atomic
-from registry.results import FileResult, Identity, Row
+from registry.results import FileResult, Identity, PlainDirective, Row
 
 Key = tuple[str, str]
 # What plan keeps of a valid body: its JSON text and its canonical JSON (registry.compare).
 Body = tuple[str, str]
-# blob id -> (Identity as a tuple or None, check rows or None, Body or None); rows and
-# body are None for blobs only seen in history (only their identity is needed there).
-Entry = tuple[tuple[str, int, int, str, int, int] | None, list[Row] | None, Body | None]
+# What the rules said: rows, inline ignores, the ignores the rows used (results.FileResult).
+Checked = tuple[list[Row], list[PlainDirective], list[int]]
+# blob id -> (Identity as a tuple or None, Checked or None, Body or None); the check and
+# the body are None for blobs only seen in history (their identity is what is needed).
+Entry = tuple[tuple[str, int, int, str, int, int] | None, Checked | None, Body | None]
 
 
 class BlobStore:
-    def __init__(self, root: Path, *, persist: bool = True) -> None:
+    def __init__(self, root: Path, *, persist: bool = True, settings: bytes = b"") -> None:
         name = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
         self.file = default_dir() / f"blobs-{name}.marshal"
         self.persist = persist
-        self.fingerprint = code_fingerprint() if persist else b""
+        self.fingerprint = code_fingerprint(settings) if persist else b""
         self.entries: dict[str, Entry] = {}
         self.changed = False
         if persist:
@@ -52,7 +54,8 @@ class BlobStore:
         entry = self.entries.get(blob)
         if entry is None or entry[1] is None:
             return None
-        return FileResult.from_plain((entry[1], entry[0])), entry[2]
+        rows, ignores, used = entry[1]
+        return FileResult.from_plain((rows, entry[0], ignores, used)), entry[2]
 
     def canonical(self, blob: str) -> str | None:
         """The canonical JSON of a blob's template if known ("" when it does not load)."""
@@ -62,8 +65,8 @@ class BlobStore:
     def put_canonical(self, blob: str, canonical: str) -> None:
         """Remember a history blob's canonical JSON (its JSON body is not kept)."""
         entry = self.entries.get(blob)
-        identity, rows = (entry[0], entry[1]) if entry else (None, None)
-        self.entries[blob] = (identity, rows, ("", canonical))
+        identity, checked = (entry[0], entry[1]) if entry else (None, None)
+        self.entries[blob] = (identity, checked, ("", canonical))
         self.changed = True
 
     def put_identity(self, blob: str, identity: Identity | None) -> None:
@@ -72,8 +75,8 @@ class BlobStore:
             self.changed = True
 
     def put_checked(self, blob: str, result: FileResult, body: Body | None) -> None:
-        rows, identity = result.to_plain()
-        self.entries[blob] = (identity, rows, body)
+        rows, identity, ignores, used = result.to_plain()
+        self.entries[blob] = (identity, (rows, ignores, used), body)
         self.changed = True
 
     def save(self) -> None:

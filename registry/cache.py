@@ -30,9 +30,9 @@ FORMAT = 2
 RACY_NS = 2_000_000_000
 StatKey = tuple[int, int, int, int]
 _PACKAGE_DIR = Path(__file__).resolve().parent
-# The code whose behaviour a cached result depends on.
-_CODE = ("loader.py", "findings.py", "model.py", "checks.py", "results.py", "files.py",
-         "compare.py")
+# Every module of these packages: a finding can come from any of them, and a list kept by
+# hand once missed one (a stale result can hide an error).
+_PACKAGES = (_PACKAGE_DIR, _PACKAGE_DIR.parent / "validators")
 _LIBRARIES = ("yaml", "_yaml", "pydantic", "pydantic_core")
 
 
@@ -40,15 +40,16 @@ def digest(raw: bytes) -> bytes:
     return hashlib.blake2b(raw, digest_size=16).digest()
 
 
-def code_fingerprint() -> bytes:
-    """A hash of the rule code and of the installed parsers: any change starts afresh."""
+def code_fingerprint(settings: bytes = b"") -> bytes:
+    """A hash of the code, of the installed parsers and of the SETTINGS the rules ran with
+    (the configuration's part that changes findings): any change starts afresh."""
     h = hashlib.blake2b(digest_size=16)
     h.update(f"format {FORMAT}".encode())
-    sources = [_PACKAGE_DIR / name for name in _CODE]
-    sources += sorted((_PACKAGE_DIR.parent / "validators").glob("*.py"))
-    for source in sources:
-        h.update(source.name.encode())
-        h.update(source.read_bytes())
+    h.update(settings)
+    for package in _PACKAGES:
+        for source in sorted(package.rglob("*.py")):
+            h.update(source.relative_to(package).as_posix().encode())
+            h.update(source.read_bytes())
     for library in _LIBRARIES:
         spec = importlib.util.find_spec(library)
         origin = spec.origin if spec and spec.origin else ""
@@ -71,10 +72,11 @@ def default_dir() -> Path:
 class ResultCache:
     """Results by content digest for one registry root; load once, save once."""
 
-    def __init__(self, root: Path, directory: Path | None = None) -> None:
+    def __init__(self, root: Path, directory: Path | None = None, *,
+                 settings: bytes = b"") -> None:
         name = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
         self.file = (directory or default_dir()) / f"validate-{name}.marshal"
-        self.fingerprint = code_fingerprint()
+        self.fingerprint = code_fingerprint(settings)
         self.started_ns = time.time_ns()
         data = self._load()
         self._old: dict[bytes, Any] = data.get("results", {})

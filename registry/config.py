@@ -8,7 +8,7 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from registry.errors import ConfigError
 from validators.launch_settings import DEFAULT_SETTINGS, LaunchSettings, NodeLimit
@@ -20,6 +20,22 @@ SEVERITIES = ("off", "warning", "error")
 LAUNCH_KEYS = ("scale_from_zero", "node_limits")
 NODE_KEYS = ("cpus", "memory", "storage")
 CPU_ONLY = "cpu"  # the node_limits key of CPU-only nodes (no gpu_type)
+
+
+class ContentSettings(NamedTuple):
+    """What the per-file stage of validation depends on besides the bytes and the code:
+    the Launch cluster, and the rules turned off (their findings do not count toward the
+    per-file cap). Part of the cache key, so a changed configuration starts afresh."""
+
+    launch: LaunchSettings = DEFAULT_SETTINGS
+    off: frozenset[str] = frozenset()
+
+    def key(self) -> bytes:
+        limits = sorted((gpu or "", tuple(node)) for gpu, node in self.launch.node_limits.items())
+        return repr((self.launch.scale_from_zero, limits, sorted(self.off))).encode()
+
+
+DEFAULT_CONTENT = ContentSettings()
 
 
 @dataclass(frozen=True)
@@ -44,6 +60,11 @@ class Config:
     @property
     def templates_dir(self) -> Path:
         return self.root / self.templates
+
+    @property
+    def content(self) -> ContentSettings:
+        off = frozenset(rule for rule, severity in self.rules.items() if severity == "off")
+        return ContentSettings(self.launch, off)
 
 
 def find_root(start: Path | None = None) -> Path:

@@ -52,14 +52,21 @@ def apply(findings: Sequence[Finding], directives: Sequence[Directive], path: st
     """FINDINGS of PATH without those an ignore covers, plus an `ignore-comment` warning
     for each ignore without a reason, naming an unknown rule, or matching nothing (unless
     its rule is turned off in the configuration, RULE IDS in OFF)."""
+    kept, used = suppress(findings, directives)
+    return kept + problems(directives, used, path, off)
+
+
+def suppress(findings: Sequence[Finding], directives: Sequence[Directive]
+             ) -> tuple[list[Finding], set[int]]:
+    """(FINDINGS without those an ignore covers, the indices of the DIRECTIVES used)."""
     if not directives:
-        return list(findings)
-    covered: dict[tuple[int, str], Directive] = {}
-    for directive in directives:
+        return list(findings), set()
+    covered: dict[tuple[int, str], int] = {}
+    for index, directive in enumerate(directives):
         for rule in directive.rules:
-            covered.setdefault((directive.line, rule), directive)
-            covered.setdefault((directive.line + 1, rule), directive)
-    used: set[Directive] = set()
+            covered.setdefault((directive.line, rule), index)
+            covered.setdefault((directive.line + 1, rule), index)
+    used: set[int] = set()
     kept = []
     for finding in findings:
         match = covered.get((finding.line, finding.rule))
@@ -67,12 +74,20 @@ def apply(findings: Sequence[Finding], directives: Sequence[Directive], path: st
             kept.append(finding)
         else:
             used.add(match)
-    for directive in directives:
-        kept += _problems(directive, used, path, off)
-    return kept
+    return kept, used
 
 
-def _problems(directive: Directive, used: set[Directive], path: str,
+def problems(directives: Sequence[Directive], used: Collection[int], path: str,
+             off: Collection[str] = ()) -> list[Finding]:
+    """An `ignore-comment` warning for each directive that gives no reason, names an
+    unknown rule, or (by index) is not in USED though its rule is on."""
+    found = []
+    for index, directive in enumerate(directives):
+        found += _problems(directive, index in used, path, off)
+    return found
+
+
+def _problems(directive: Directive, used: bool, path: str,
               off: Collection[str]) -> list[Finding]:
     def warn(message: str) -> Finding:
         return Finding(path, directive.line, directive.column, IGNORE_COMMENT.severity,
@@ -89,7 +104,7 @@ def _problems(directive: Directive, used: set[Directive], path: str,
         problems.append(warn(f"ignore[{listed}] gives no reason; say why after the bracket, "
                              "so that review can judge it"))
     known = [r for r in directive.rules if r in BY_ID and r not in off]
-    if known and directive not in used:
+    if known and not used:
         problems.append(warn(f"ignore[{listed}] matches no finding on this line or the next; "
                              "remove it"))
     return problems

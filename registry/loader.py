@@ -26,6 +26,13 @@ from yaml.nodes import ScalarNode
 
 from registry.files import MAX_BYTES
 from registry.findings import SHOWN_LENGTH, Finding, shorten, shown
+from registry.rules import (
+    YAML_DUPLICATE_KEY,
+    YAML_IMPLICIT_TYPE,
+    YAML_SYNTAX,
+    YAML_UNSAFE,
+    Rule,
+)
 
 MAX_DEPTH = 32
 # Characters of the longest number a template may hold (a 64-bit integer has 20). Longer
@@ -85,11 +92,10 @@ class Document:
             probe = probe[:-1]
         return (1, 1)
 
-    def finding(self, rule: str, path: Path, message: str, *, severity: str = "error",
-                prefer: str = "key") -> Finding:
+    def finding(self, rule: Rule, path: Path, message: str, *, prefer: str = "key") -> Finding:
+        """A finding of RULE at PATH's key (or value), at the rule's default severity."""
         line, column = self.position(path, prefer=prefer)
-        return Finding(self.path, line, column, "warning" if severity == "warning" else "error",
-                       rule, message)
+        return rule.at(self.path, line, column, message)
 
 
 @dataclass(slots=True)
@@ -102,7 +108,7 @@ class LoadResult:
 class _Stop(Exception):
     """Raised to end a load at the first fatal finding."""
 
-    def __init__(self, line: int, column: int, rule: str, message: str) -> None:
+    def __init__(self, line: int, column: int, rule: Rule, message: str) -> None:
         super().__init__(message)
         self.line, self.column, self.rule, self.message = line, column, rule, message
 
@@ -131,11 +137,11 @@ class _Report:
     findings: list[Finding] = field(default_factory=list)
     omitted: int = 0
 
-    def add(self, position: Position, rule: str, message: str) -> None:
+    def add(self, position: Position, rule: Rule, message: str) -> None:
         if len(self.findings) >= MAX_KEPT:
             self.omitted += 1
             return
-        self.findings.append(Finding(self.path, *position, "error", rule, message))
+        self.findings.append(rule.at(self.path, *position, message))
 
     def at(self, position: Position) -> Position:
         """The file's line and column of a libyaml position."""
@@ -177,7 +183,7 @@ def label(loc: Path) -> str:
 def decode(raw: bytes, path: str) -> tuple[str | None, list[Finding]]:
     """Bytes to text: refuse files over 1 MiB and bytes that are not UTF-8, with a position."""
     if len(raw) > MAX_BYTES:
-        return None, [Finding(path, 1, 1, "error", "yaml-unsafe",
+        return None, [YAML_UNSAFE.at(path, 1, 1,
                               "file is larger than 1 MiB; a template is a few KiB "
                               "(is this a template?)")]
     try:
@@ -186,7 +192,7 @@ def decode(raw: bytes, path: str) -> tuple[str | None, list[Finding]]:
         before = raw[: exc.start]
         line = before.count(b"\n") + 1
         column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        return None, [Finding(path, line, column, "error", "yaml-unsafe",
+        return None, [YAML_UNSAFE.at(path, line, column,
                               f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded; "
                               "save the file as UTF-8")]
     return text.removeprefix("\ufeff"), []
@@ -205,14 +211,14 @@ def load_document(raw: bytes, path: str) -> LoadResult:
         document.data = _build(text, document, report)
     except _Stop as stop:
         line, column = report.at((stop.line, stop.column))
-        return LoadResult(None, [Finding(path, line, column, "error", stop.rule, stop.message)])
+        return LoadResult(None, [stop.rule.at(path, line, column, stop.message)])
     except yaml.MarkedYAMLError as exc:
         return LoadResult(None, [_syntax_finding(path, text, exc)])
     except yaml.reader.ReaderError as exc:
         # libyaml counts this offset in bytes of the UTF-8 text, not in characters.
         index = len(text.encode("utf-8")[: exc.position].decode("utf-8", "replace"))
         line, column = _offset_position(text, index)
-        return LoadResult(None, [Finding(path, line, column, "error", "yaml-syntax",
+        return LoadResult(None, [YAML_SYNTAX.at(path, line, column,
                                          f"character U+{_codepoint(exc.character):04X} is not "
                                          "allowed in YAML "
                                          "(control characters must be escaped in double quotes)")])
@@ -256,7 +262,7 @@ def _syntax_finding(path: str, text: str, exc: yaml.MarkedYAMLError) -> Finding:
         message = problem if not exc.context else f"{problem} ({exc.context})"
     # A mark's index counts characters (its line does not break where the file does).
     line, column = _offset_position(text, mark.index) if mark is not None else (1, 1)
-    return Finding(path, line, column, "error", "yaml-syntax", message)
+    return YAML_SYNTAX.at(path, line, column, message)
 
 
 def _memo(text: str, value: Any, value_type: str | None) -> None:
@@ -314,10 +320,10 @@ def _scalar(event: Any, is_key: bool) -> tuple[Any, str | None]:
         if is_key:
             return value, type_name
         if tag in _NUMBER_TAGS and (":" in value or len(value) > MAX_NUMBER_LENGTH):
-            raise _Stop(*_start(event), "yaml-implicit-type", _number_trap(value, type_name))
+            raise _Stop(*_start(event), YAML_IMPLICIT_TYPE, _number_trap(value, type_name))
         implicit_type: str | None = type_name
     elif tag not in _SCALAR_TAGS:
-        raise _Stop(*_start(event), "yaml-unsafe",
+        raise _Stop(*_start(event), YAML_UNSAFE,
                     f"tag {shown(tag)} is not allowed: templates are plain data, write the value "
                     "without a tag")
     else:
@@ -325,7 +331,7 @@ def _scalar(event: Any, is_key: bool) -> tuple[Any, str | None]:
         if tag == _STR:
             return value, None
         if tag in _NUMBER_TAGS and len(value) > MAX_NUMBER_LENGTH:
-            raise _Stop(*_start(event), "yaml-syntax",
+            raise _Stop(*_start(event), YAML_SYNTAX,
                         f"{_short_tag(tag)} {shorten(value)} has {len(value)} characters; a number "
                         f"in a template has at most {MAX_NUMBER_LENGTH}")
     node = ScalarNode(tag, value, event.start_mark, event.end_mark)
@@ -333,10 +339,10 @@ def _scalar(event: Any, is_key: bool) -> tuple[Any, str | None]:
         constructed = _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
     except Exception:  # PyYAML raises KeyError, IndexError, ValueError... on such values
         if implicit_type is not None:
-            raise _Stop(*_start(event), "yaml-implicit-type",
+            raise _Stop(*_start(event), YAML_IMPLICIT_TYPE,
                         f"{shorten(value)} is read by YAML as {with_article(implicit_type)}, but "
                         f"it is not a valid {implicit_type}; {quote_hint(value)}") from None
-        raise _Stop(*_start(event), "yaml-syntax",
+        raise _Stop(*_start(event), YAML_SYNTAX,
                     f"{shown(value)} is not a valid {_short_tag(tag)}") from None
     if implicit_type is not None:
         _memo(value, constructed, implicit_type)
@@ -349,7 +355,7 @@ def _short_tag(tag: str) -> str:
 
 def _check_anchor(event: Any) -> None:
     if event.anchor is not None:
-        raise _Stop(*_start(event), "yaml-unsafe",
+        raise _Stop(*_start(event), YAML_UNSAFE,
                     f"anchor &{shorten(event.anchor)} is not allowed: templates use no anchors or "
                     "aliases; write each value out")
 
@@ -367,12 +373,12 @@ def _add_key(document: Document, frame: list[Any], raw: str, key_type: str | Non
         report.omitted += (key_type is not None) + duplicate
         return
     if key_type is not None:
-        report.add(position, "yaml-implicit-type",
+        report.add(position, YAML_IMPLICIT_TYPE,
                    f"key {shown(raw)} is read by YAML as {with_article(key_type)}, not a string; "
                    f"{quote_hint(raw)}")
     if duplicate:
         first = report.at(document.keys[path])[0]
-        report.add(position, "yaml-duplicate-key",
+        report.add(position, YAML_DUPLICATE_KEY,
                    f"duplicate key {shown(raw)} (first at line {first}); YAML keeps only the "
                    "last one silently")
 
@@ -429,25 +435,25 @@ def _build(text: str, document: Document, report: _Report) -> dict[str, Any]:
                 mark = event.start_mark
                 position = (mark.line + 1, mark.column + 1)
                 if frame is not None and frame[3] and frame[2] is None:
-                    raise _Stop(*position, "yaml-unsafe",
+                    raise _Stop(*position, YAML_UNSAFE,
                                 "a mapping key must be a plain string, not a list or mapping")
                 tag = event.tag
                 if tag is not None and tag != "!" and tag not in _COLLECTION_TAGS:
-                    raise _Stop(*position, "yaml-unsafe",
+                    raise _Stop(*position, YAML_UNSAFE,
                                 f"tag {shown(tag)} is not allowed: templates are plain data")
                 if len(stack) >= MAX_DEPTH:
-                    raise _Stop(*position, "yaml-unsafe",
+                    raise _Stop(*position, YAML_UNSAFE,
                                 f"nested deeper than {MAX_DEPTH} levels; a template is a few "
                                 "levels deep")
                 value, value_type = ({} if kind is mapping_start else []), None
             elif kind is alias_event:
-                raise _Stop(*_start(event), "yaml-unsafe",
+                raise _Stop(*_start(event), YAML_UNSAFE,
                             f"alias *{shorten(event.anchor)} is not allowed: anchors and aliases "
                             "can hide content and expand without bound; write the value out")
             elif kind is yaml.DocumentStartEvent:
                 documents += 1
                 if documents > 1:
-                    raise _Stop(*_start(event), "yaml-unsafe",
+                    raise _Stop(*_start(event), YAML_UNSAFE,
                                 "several YAML documents in one file; a template file holds "
                                 "exactly one (remove the '---' separator)")
                 continue
@@ -475,13 +481,13 @@ def _build(text: str, document: Document, report: _Report) -> dict[str, Any]:
     finally:
         loader.dispose()
     if documents == 0 or root is None:
-        raise _Stop(1, 1, "yaml-unsafe",
+        raise _Stop(1, 1, YAML_UNSAFE,
                     "the file holds no YAML document (it is empty or only comments); a "
                     "template is a mapping with name, account_id, endpoint_type, model_type "
                     "and vendor_configuration")
     if not isinstance(root, dict):
         line, column = values.get((), (1, 1))
-        raise _Stop(line, column, "yaml-unsafe",
+        raise _Stop(line, column, YAML_UNSAFE,
                     f"the top level is {describe(root)}; a template file must be a mapping of "
                     "the create body's fields")
     return root

@@ -32,24 +32,34 @@ class Identity(NamedTuple):
                 self.name_line, self.name_column)
 
 
+# An ignore directive as stored: (line, column, rule ids, reason); see registry.ignores.
+PlainDirective = tuple[int, int, tuple[str, ...], str]
+Plain = tuple[list[Row], tuple[str, int, int, str, int, int] | None, list[PlainDirective],
+              list[int]]
+
+
 class FileResult(NamedTuple):
-    """Path-free findings and the identity of one file's content."""
+    """Path-free findings and the identity of one file's content, with its inline ignores
+    (and which of them the file's own findings used: the rest may still match a finding
+    of the registry-wide rules)."""
 
     rows: list[Row]
     identity: Identity | None
+    ignores: list[PlainDirective] = []
+    used: list[int] = []
 
     def findings(self, path: str) -> list[Finding]:
         return [Finding.from_tuple(path, row) for row in self.rows]
 
-    def to_plain(self) -> tuple[list[Row], tuple[str, int, int, str, int, int] | None]:
-        return self.rows, (self.identity.plain() if self.identity else None)
+    def to_plain(self) -> Plain:
+        return (self.rows, (self.identity.plain() if self.identity else None),
+                self.ignores, self.used)
 
     @classmethod
-    def from_plain(cls, plain: tuple[list[Row], tuple[str, int, int, str, int, int] | None]
-                   ) -> FileResult:
+    def from_plain(cls, plain: Plain) -> FileResult:
         """Rebuild from `to_plain` (as marshal returns it: rows are already tuples)."""
-        rows, identity = plain
-        return cls(rows, Identity._make(identity) if identity else None)
+        rows, identity, ignores, used = plain
+        return cls(rows, Identity._make(identity) if identity else None, ignores, used)
 
 
 def identity_of(doc: Document) -> Identity | None:

@@ -12,7 +12,8 @@ import difflib
 from dataclasses import dataclass
 from typing import Literal
 
-Severity = Literal["error", "warning"]
+from registry.findings import Finding, Severity
+
 Scope = Literal["file", "registry"]
 
 
@@ -27,6 +28,11 @@ class Rule:
     why: str  # why it matters
     example: str  # a bad template snippet (YAML)
     fix: str  # how to fix it
+
+    def at(self, path: str, line: int, column: int, message: str) -> Finding:
+        """A finding of this rule, at its default severity (the configuration may change it
+        later, in registry.validation)."""
+        return Finding(path, line, column, self.severity, self.id, message)
 
 
 YAML_SYNTAX = Rule(

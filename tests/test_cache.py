@@ -31,8 +31,32 @@ def test_other_code_fingerprint_starts_afresh(tmp_path: Path,
     key = cache_mod.digest(b"content")
     first.put(key, RESULT)
     first.save()
-    monkeypatch.setattr(cache_mod, "code_fingerprint", lambda: b"changed-code")
+    monkeypatch.setattr(cache_mod, "code_fingerprint", lambda settings=b"": b"changed-code")
     assert ResultCache(tmp_path, tmp_path / "c").get(key) is None
+
+
+def test_other_settings_start_afresh(tmp_path: Path) -> None:
+    first = ResultCache(tmp_path, tmp_path / "c", settings=b"scale_from_zero")
+    key = cache_mod.digest(b"content")
+    first.put(key, RESULT)
+    first.save()
+    assert ResultCache(tmp_path, tmp_path / "c", settings=b"scale_from_zero").get(key) == RESULT
+    assert ResultCache(tmp_path, tmp_path / "c").get(key) is None
+
+
+def test_every_module_of_the_packages_is_in_the_fingerprint(tmp_path: Path) -> None:
+    """No hand-kept list: a new module anywhere under registry/ or validators/ counts."""
+    package = Path(cache_mod.__file__).parent
+    modules = {p.name for p in package.rglob("*.py")}
+    assert {"loader.py", "rules.py", "ignores.py", "checks.py", "config.py"} <= modules
+    probe = package.parent / "validators" / "_fingerprint_probe.py"
+    before = cache_mod.code_fingerprint()
+    try:
+        probe.write_text("# a new module\n")
+        assert cache_mod.code_fingerprint() != before
+    finally:
+        probe.unlink()
+    assert cache_mod.code_fingerprint() == before
 
 
 def test_corrupt_cache_file_is_ignored(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import pathspec
 
 from registry.findings import Finding, shown
+from registry.rules import ACCOUNT_PATH, ACCOUNT_UNKNOWN
 
 
 class Placement(NamedTuple):
@@ -37,13 +38,13 @@ def check(placements: Sequence[Placement],
     for place in placements:
         spec = accounts.get(place.account_id)
         if spec is None:
-            findings.append(Finding(
-                place.path, place.line, place.column, "error", "account-unknown",
+            findings.append(ACCOUNT_UNKNOWN.at(
+                place.path, place.line, place.column,
                 f"account {shown(place.account_id)} is not in [tool.template-registry.accounts] "
                 f"(known: {known})"))
         elif not spec.match_file(place.path):
-            findings.append(Finding(
-                place.path, place.line, place.column, "error", "account-path",
+            findings.append(ACCOUNT_PATH.at(
+                place.path, place.line, place.column,
                 f"templates of account {shown(place.account_id)} must live under "
                 f"{', '.join(globs[place.account_id])}; this file is outside them"))
     return findings

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from registry.findings import Finding, shown
 from registry.loader import Document
+from registry.rules import IMAGE_TAG, IMAGE_TAG_EMPTY
 
-RULE = "image-tag"
+RULE = IMAGE_TAG
 MOVING_TAGS = frozenset({
     "latest", "main", "master", "stable", "nightly", "edge", "dev", "develop", "head",
     "rolling", "current", "release", "prod", "production", "staging", "canary", "beta",
@@ -30,12 +31,11 @@ def check(doc: Document) -> list[Finding]:
             continue
         path = ("vendor_configuration", bundle_name, "tag")
         if not tag.strip():
-            findings.append(doc.finding(RULE, path, "the image tag is empty; pin a version",
-                                        prefer="value"))
+            findings.append(doc.finding(IMAGE_TAG_EMPTY, path,
+                                        "the image tag is empty; pin a version", prefer="value"))
         elif tag.strip().lower() in MOVING_TAGS:
             findings.append(doc.finding(
                 RULE, path,
                 f"tag {shown(tag)} moves: the image behind this template can change without a "
-                "change in git; pin a version (e.g. '1.4.2') or a digest", severity="warning",
-                prefer="value"))
+                "change in git; pin a version (e.g. '1.4.2') or a digest", prefer="value"))
     return findings

@@ -18,6 +18,7 @@ from typing import Any
 from registry.enums import ENDPOINT_TYPES
 from registry.findings import Finding, shown
 from registry.loader import Document, Path
+from registry.rules import LAUNCH_RESOURCES
 from validators import quantity
 from validators.launch_settings import (
     DEFAULT_SETTINGS,
@@ -27,7 +28,7 @@ from validators.launch_settings import (
     NodeLimit,
 )
 
-RULE = "launch-resources"
+RULE = LAUNCH_RESOURCES
 NO_FORWARDER = NodeLimit(0, 0, 0)
 ENDPOINT: Path = ("vendor_configuration", "endpoint_config")
 RESOURCES: Path = ("vendor_configuration", "fine_tuning_job_bundle_config", "resources")

@@ -15,8 +15,9 @@ from typing import Any
 from registry.enums import ENDPOINT_TYPES
 from registry.findings import Finding, shorten, shown
 from registry.loader import Document, Path
+from registry.rules import LAUNCH_ROUTES
 
-RULE = "launch-routes"
+RULE = LAUNCH_ROUTES
 ROUTES = ("healthcheck_route", "predict_route", "streaming_predict_route")
 BUNDLE: Path = ("vendor_configuration", "bundle_config")
 

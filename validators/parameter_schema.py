@@ -11,8 +11,9 @@ import keyword
 
 from registry.findings import Finding, shown
 from registry.loader import Document
+from registry.rules import PARAMETER_SCHEMA
 
-RULE = "parameter-schema"
+RULE = PARAMETER_SCHEMA
 SCHEMAS = ("model_creation_parameters_schema", "model_request_parameters_schema")
 
 

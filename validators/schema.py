@@ -22,6 +22,7 @@ from pydantic_core import ErrorDetails
 from registry.findings import SHOWN_LENGTH, Finding, shorten, shown
 from registry.loader import Document, Path, describe, label, quote_hint, with_article
 from registry.model import ModelTemplateRequest
+from registry.rules import SCHEMA, YAML_IMPLICIT_TYPE
 
 _EXPECTED = {
     "string_type": "a string",
@@ -72,7 +73,7 @@ def _too_large(doc: Document) -> list[Finding]:
     findings = [_unknown_field(doc, loc, explained, hint=index < _HINTS)
                 for index, loc in enumerate(unknown)]
     findings.append(doc.finding(
-        "schema", (),
+        SCHEMA, (),
         f"the file holds {len(doc.values):,} values; a template holds a few hundred, so only "
         "unknown fields are checked until it is smaller", prefer="value"))
     return findings
@@ -114,7 +115,7 @@ def _unknown_field(doc: Document, loc: Path, explained: set[Path], *, hint: bool
             explained.add((*loc[:-1], guess[0]))
     elif known:
         message += f"; allowed fields: {', '.join(known)}"
-    return doc.finding("schema", loc, message)
+    return doc.finding(SCHEMA, loc, message)
 
 
 def _present(doc: Document, loc: Path) -> set[str]:
@@ -132,7 +133,7 @@ def _finding(doc: Document, loc: Path, error: ErrorDetails) -> Finding:
     where = label(loc)
     if kind == "missing":
         parent = f" in {label(loc[:-1])}" if loc[:-1] else ""
-        return doc.finding("schema", loc[:-1],
+        return doc.finding(SCHEMA, loc[:-1],
                            f"missing required field {loc[-1]!r}{parent}")
     if kind == "literal_error":
         allowed = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
@@ -142,10 +143,10 @@ def _finding(doc: Document, loc: Path, error: ErrorDetails) -> Finding:
                          and a.casefold() == given.strip().casefold()]
         if same_but_case:
             message += f" (did you mean {same_but_case[0]!r}? values are case-sensitive)"
-        return doc.finding("schema", loc, message, prefer="value")
+        return doc.finding(SCHEMA, loc, message, prefer="value")
     if kind in _EXPECTED:
         return _wrong_type(doc, loc, kind, error["input"])
-    return doc.finding("schema", loc, f"{where}: {error['msg']}", prefer="value")
+    return doc.finding(SCHEMA, loc, f"{where}: {error['msg']}", prefer="value")
 
 
 def _wrong_type(doc: Document, loc: Path, kind: str, given: Any) -> Finding:
@@ -155,9 +156,9 @@ def _wrong_type(doc: Document, loc: Path, kind: str, given: Any) -> Finding:
     if kind == "string_type" and implicit is not None:
         raw, yaml_type = implicit
         if yaml_type == "null":
-            return doc.finding("schema", loc, f"{where} has no value; expected a string",
+            return doc.finding(SCHEMA, loc, f"{where} has no value; expected a string",
                                prefer="value")
-        return doc.finding("yaml-implicit-type", loc,
+        return doc.finding(YAML_IMPLICIT_TYPE, loc,
                            f"{where}: {shorten(raw)} is read by YAML as {with_article(yaml_type)}, "
                            f"not a string; {quote_hint(raw)}", prefer="value")
     message = f"{where}: expected {expected}, got {describe(given)}"
@@ -165,7 +166,7 @@ def _wrong_type(doc: Document, loc: Path, kind: str, given: Any) -> Finding:
         message += f" ({shown(given)}); write it without quotes"
     elif given is None:
         message = f"{where} has no value; expected {expected}"
-    return doc.finding("schema", loc, message, prefer="value")
+    return doc.finding(SCHEMA, loc, message, prefer="value")
 
 
 def fields_at(loc: Path) -> list[str]:

@@ -16,8 +16,9 @@ from typing import Any
 
 from registry.findings import Finding, shown
 from registry.loader import Document, Path, label
+from registry.rules import SECRET
 
-RULE = "secret"
+RULE = SECRET
 _SHAPES: tuple[tuple[str, str], ...] = (
     ("an AWS access key id", r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA)[0-9A-Z]{16}\b"),
     ("a private key", r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----"),

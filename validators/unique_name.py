@@ -12,8 +12,9 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from registry.findings import Finding, shown
+from registry.rules import UNIQUE_NAME
 
-RULE = "unique-name"
+RULE = UNIQUE_NAME
 
 
 class Identity(NamedTuple):
@@ -50,8 +51,8 @@ def check(identities: Iterable[Identity], report: set[str] | None = None) -> lis
             exact = all(o.name == identity.name and o.account_id == identity.account_id
                         for o in others)
             how = "is also defined" if exact else "differs only in case or spaces from the one"
-            findings.append(Finding(
-                identity.path, identity.line, identity.column, "error", RULE,
+            findings.append(RULE.at(
+                identity.path, identity.line, identity.column,
                 f"template name {shown(identity.name)} in account {shown(identity.account_id)} "
                 f"{how} in {where}; names must be unique in an account"))
     return findings

@@ -25,7 +25,7 @@ def cost_command(*, ref: str | None = None, root: str | None = None, fmt: str = 
     table = price_table(config.prices)
     rows, broken = [], []
     for path, data in template_sources(config.root, config.templates, ref):
-        result, body = check_and_load(data, path)
+        result, body = check_and_load(data, path, config.content)
         if result.identity is None or body is None:
             broken.append(path)
             continue

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 from registry.config import Config, load_config
 from registry.errors import ConfigError
 from registry.findings import Finding
+from registry.results import Row
 
 IGNORE_REASON = "imported from the API with this finding; fix it, then remove this comment"
 MAX_SLUG = 100  # file names stay well under the 255-byte limit of common file systems
@@ -126,7 +127,8 @@ def _working_tree(config: Config) -> dict[tuple[str, str], tuple[str, str, str]]
     from validators.unique_name import normal_key
 
     found: dict[tuple[str, str], tuple[str, str, str]] = {}
-    results = check_files(config.root, discover(config.templates_dir, config.root))
+    results = check_files(config.root, discover(config.templates_dir, config.root),
+                          settings=config.content)
     for rel, result in sorted(results.items()):
         ident = result.identity
         if ident is not None:
@@ -277,21 +279,23 @@ def visible(text: str) -> str:
     return "".join(out)
 
 
-def with_ignore_comments(text: str, rows: Sequence[tuple[int, int, str, str, str]]) -> str:
+def with_ignore_comments(text: str, rows: Sequence[Row]) -> tuple[str, list[Row]]:
     """TEXT with `# template-registry: ignore[RULE] ...` above each finding's line, one
-    per line and rule, indented like that line."""
+    per line and rule, indented like that line; and ROWS moved to their new lines."""
     wanted: dict[int, list[str]] = defaultdict(list)
     for row in rows:
         line_number, rule = row[0], row[3]
         if rule not in wanted[line_number]:
             wanted[line_number].append(rule)
-    out = []
+    out: list[str] = []
+    moved: dict[int, int] = {}
     for number, line in enumerate(text.split("\n"), start=1):
         indent = line[: len(line) - len(line.lstrip(" "))]
         out += [f"{indent}# template-registry: ignore[{rule}] {IGNORE_REASON}"
                 for rule in wanted.get(number, ())]
         out.append(line)
-    return "\n".join(out)
+        moved[number] = len(out)
+    return "\n".join(out), [(moved[row[0]], *row[1:]) for row in rows]
 
 
 def _write(config: Config, remote: Remote, first_line: str, taken: set[Path], outcome: Outcome,
@@ -309,9 +313,11 @@ def _write(config: Config, remote: Remote, first_line: str, taken: set[Path], ou
     except (ValueError, TypeError) as exc:
         fail(str(exc))
         return
-    if ignore_findings:
-        text = with_ignore_comments(text, check_and_load(text.encode())[0].rows)
-    result, data = check_and_load(text.encode())
+    result, data = check_and_load(text.encode(), "", config.content)
+    rows = result.rows
+    if ignore_findings:  # the findings stay listed, at their lines in the commented file
+        text, rows = with_ignore_comments(text, rows)
+        result, data = check_and_load(text.encode(), "", config.content)
     if data != create_fields(remote.body):
         fail("the YAML written for it does not load back to the live template")
         return
@@ -333,6 +339,6 @@ def _write(config: Config, remote: Remote, first_line: str, taken: set[Path], ou
                 return
         taken.add(target)
         outcome.written.append(Written(rel, remote.account_id, remote.name, remote.id, text))
-        outcome.findings += result.findings(rel)
+        outcome.findings += [Finding.from_tuple(rel, row) for row in rows]
         return
     fail(f"every file name for it in {folder} is taken")

@@ -18,7 +18,7 @@ def list_templates(*, ref: str | None = None, root: str | None = None, fmt: str 
     rows = []
     broken = []
     for path, data in sources:
-        result, body = check_and_load(data, path)
+        result, body = check_and_load(data, path, config.content)
         ident = result.identity
         if ident is None or body is None:
             broken.append(path)

@@ -92,7 +92,8 @@ def _existing(config: Config, account_id: str, name: str) -> str | None:
     if not config.templates_dir.is_dir():
         return None
     wanted = normal_key(account_id, name)
-    results = check_files(config.root, discover(config.templates_dir, config.root))
+    results = check_files(config.root, discover(config.templates_dir, config.root),
+                          settings=config.content)
     for rel, result in results.items():
         ident = result.identity
         if ident is not None and normal_key(ident.account_id, ident.name) == wanted:

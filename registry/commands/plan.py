@@ -52,7 +52,8 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
     entries = gitrepo.tree_entries(config.root, ref, config.templates)
     missing = sorted({blob for _, blob in entries if store.checked(blob) is None})
     raws = gitrepo.read_blobs(config.root, missing)
-    checked = check_many([raws[b] for b in missing], with_body=True)
+    checked = check_many([raws[b] for b in missing], with_body=True,
+                         settings=config.content)
     for blob, (result, data) in zip(missing, checked, strict=True):
         kept = (json.dumps(data), canonical_json(data)) if data is not None else None
         store.put_checked(blob, result, kept)
@@ -119,7 +120,7 @@ def build_plan(config: Config, options: Options, client: Lister, *,
     the configured price table."""
     from registry.history import versions
 
-    store = BlobStore(config.root)
+    store = BlobStore(config.root, settings=config.content.key())
     try:
         state = gather(config, options, client, store, also_owned_from=also_owned_from)
         safety = Safety(config.max_deletes, options.allow_deletes, config.protect)

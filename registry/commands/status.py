@@ -17,7 +17,7 @@ def status_command(options: Options, *, fmt: str = "text") -> int:
     from registry.status import compute_status
 
     config = load_config(options.root)
-    store = BlobStore(config.root)
+    store = BlobStore(config.root, settings=config.content.key())
     try:
         with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
                                 retry_deadline=options.call_timeout) as client:

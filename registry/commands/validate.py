@@ -22,7 +22,8 @@ def validate(paths: Sequence[str], *, root: str | None = None, fmt: str = "text"
     """Exit 0 without errors (warnings allowed), 1 with errors; ConfigError on bad usage."""
     config = load_config(root)
     targets, universe = _select(config, paths)
-    results = check_files(config.root, universe, use_cache=use_cache)
+    results = check_files(config.root, universe, use_cache=use_cache,
+                          settings=config.content)
     findings = registry_findings(config, results, targets)
     print(render_findings(findings, len(targets), fmt))
     return 1 if has_errors(findings) else 0

@@ -391,20 +391,25 @@ def test_live_template_that_breaks_rules_is_written_as_live(tmp_path: Path,
     assert body_of(path) == create_fields(body)
     assert [(f["line"], f["rule"]) for f in ignored["findings"]] == [
         (11, "image-tag"), (16, "launch-resources")]
+    # The ignores are honoured: validate passes today, the findings wait in the file.
+    passing = cli(server, repo, "validate", "--format", "json")
+    assert passing.returncode == 0, passing.stdout
+    assert json.loads(passing.stdout)["findings"] == []
 
 
 def test_ignore_comments_one_per_line_and_rule_indented_like_the_line() -> None:
     text = "a: 1\nb:\n  - c: x\n  - d\n"
     rows = [(3, 5, "error", "r1", "m"), (3, 8, "error", "r1", "m2"),
             (3, 5, "warning", "r2", "m"), (1, 1, "error", "r3", "m")]
-    assert with_ignore_comments(text, rows) == (
+    assert with_ignore_comments(text, rows) == ((
         f"# template-registry: ignore[r3] {IGNORE_REASON}\n"
         "a: 1\n"
         "b:\n"
         f"  # template-registry: ignore[r1] {IGNORE_REASON}\n"
         f"  # template-registry: ignore[r2] {IGNORE_REASON}\n"
         "  - c: x\n"
-        "  - d\n")
+        "  - d\n"), [(6, 5, "error", "r1", "m"), (6, 8, "error", "r1", "m2"),
+                     (6, 5, "warning", "r2", "m"), (2, 1, "error", "r3", "m")])
 
 
 def test_hostile_values_cannot_inject_lines_into_the_header() -> None:

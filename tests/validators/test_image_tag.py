@@ -27,4 +27,5 @@ def test_pinned_tags_and_digests_pass() -> None:
 
 
 def test_empty_tag_is_an_error() -> None:
-    assert findings_of(edit(BASE, 'tag: "1.0.0"', 'tag: ""')) == [(10, 10, "error", "image-tag")]
+    assert findings_of(edit(BASE, 'tag: "1.0.0"', 'tag: ""')) == [
+        (10, 10, "error", "image-tag-empty")]
