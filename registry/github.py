@@ -345,6 +345,8 @@ def drift_command(plan_file: Path, exit_code: int) -> str:
 
 
 def _connect(token: str) -> GitHub:
+    if any(not 0x21 <= ord(char) <= 0x7E for char in token):  # httpx would quote it
+        raise ConfigError("GITHUB_TOKEN contains spaces or invalid characters")
     repository = os.environ.get("GITHUB_REPOSITORY", "")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
         raise ConfigError("GITHUB_REPOSITORY must be OWNER/NAME")

@@ -174,7 +174,10 @@ def test_other_failures_are_one_message_without_the_token(tmp_path: Path) -> Non
         bad = run(github, tmp_path, "plan\n", token="wrong")
         assert bad.stderr == (f"template-registry: GitHub answered 401 to GET {COMMENTS}: "
                               "Bad credentials\n")
-        assert "wrong" not in bad.stderr.replace("template-registry", "")
+        odd = run(github, tmp_path, "plan\n", token="gh token\u00e9-secret")
+        assert (odd.returncode, odd.stderr) == (
+            2, "template-registry: GITHUB_TOKEN contains spaces or invalid characters\n")
+        assert len(github.requests) == 2  # the two calls above; none with the odd token
 
 
 def test_split_body_cuts_a_line_too_long_and_counts_bytes() -> None:
