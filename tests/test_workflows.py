@@ -53,13 +53,18 @@ def uses_lines(text: str) -> list[str]:
 def test_third_party_actions_are_pinned_to_commits() -> None:
     """Every `uses:` but this repository's own action names a 40-hex commit and, in a
     comment, the version it is; one commit is one version everywhere."""
-    sources = [*sorted(WORKFLOWS.glob("*.yml")), ROOT / "action.yml", ROOT / "README.md"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sources = {path.name: path.read_text(encoding="utf-8")
+               for path in [*sorted(WORKFLOWS.glob("*.yml")), ROOT / "action.yml"]}
+    for section in ("CI: checks on pull requests, sync on main",
+                    "Use it from your own registry repository"):
+        sources[f"README: {section}"] = readme.split(f"\n## {section}\n")[1].split("\n## ")[0]
     seen: dict[str, str] = {}
-    for path in sources:
-        for uses in uses_lines(path.read_text(encoding="utf-8")):
+    for name, text in sources.items():
+        for uses in uses_lines(text):
             if uses == "./" or "/model-template-registry@" in uses:
                 continue
-            assert PINNED.match(uses), f"{path.name}: {uses!r} is not pinned to a commit"
+            assert PINNED.match(uses), f"{name}: {uses!r} is not pinned to a commit"
             commit, version = uses.split("@", 1)[1].split(" # ")
             assert seen.setdefault(commit, version) == version, uses
     assert seen  # checkout, setup-python and upload-artifact are used
