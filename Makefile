@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test lint demo bench readme schema clean
+.PHONY: setup test lint demo bench readme schema lock clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ readme: setup
 schema: setup
 	$(BIN)/template-registry schema > schema/model-template.schema.json.tmp
 	mv schema/model-template.schema.json.tmp schema/model-template.schema.json
+
+# The hash-pinned install of the CI jobs (requirements/sync.txt); run after changing the
+# dependencies in pyproject.toml (a test fails until you do).
+lock: setup
+	$(BIN)/python scripts/lock.py
 
 bench: setup
 	$(BIN)/python bench/run.py

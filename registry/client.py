@@ -1,4 +1,4 @@
-"""The client of the model-templates API (shared/spec/api.md): the only module speaking HTTP.
+"""The client of the model-templates API (docs/api.md): the only module that calls it.
 
 Why it looks the way it does:
 - Retries: 429, 5xx and connection/timeout errors are retried with exponential backoff
@@ -51,12 +51,16 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httpx
-
 from registry import __version__
 from registry.answers import AnswerError, Listing, is_plain_id, read_page, shown
 from registry.compare import same_template
 from registry.errors import ApiError, AuthError, ClientError, ConfigError
+from registry.extras import missing_extra
+
+try:
+    import httpx
+except ModuleNotFoundError as exc:  # the base install has no httpx
+    raise missing_extra("sync", exc) from None
 
 __all__ = [
     "API_KEY_ENV",

@@ -11,10 +11,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import git
-
 from registry.errors import ConfigError
+from registry.extras import missing_extra
 from registry.files import MAX_BYTES, is_template
+
+try:
+    import git
+except ModuleNotFoundError as exc:  # the base install has no git
+    raise missing_extra("sync", exc) from None
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The model-templates API (shared/spec/api.md) as a FastAPI app, for `template-registry serve`.
+"""The model-templates API (docs/api.md) as a FastAPI app, for `template-registry serve`.
 
 Where api.md leaves things open, this follows what a FastAPI-based platform does:
 - Auth first: every `/v4/` call needs `x-api-key`; missing or wrong -> 401

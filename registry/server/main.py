@@ -22,14 +22,19 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any
 
-import uvicorn
-from starlette.types import ASGIApp
-
 from registry.errors import ConfigError, RegistryError
-from registry.server.app import create_asgi
-from registry.server.faults import DEFAULT_FAULT_KINDS, parse_fault_kinds
-from registry.server.settings import Settings
+from registry.extras import missing_extra
 from registry.server.store import Store
+
+try:  # the base install has neither uvicorn nor FastAPI (nor starlette)
+    import uvicorn
+    from starlette.types import ASGIApp
+
+    from registry.server.app import create_asgi
+    from registry.server.faults import DEFAULT_FAULT_KINDS, parse_fault_kinds
+    from registry.server.settings import Settings
+except ModuleNotFoundError as exc:
+    raise missing_extra("serve", exc) from None
 
 BANNER = "Serving the model-templates API on"
 GRACEFUL_SHUTDOWN_SECONDS = 5
