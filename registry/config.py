@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,7 +15,10 @@ from registry.errors import ConfigError
 from validators.launch_settings import DEFAULT_SETTINGS, LaunchSettings, NodeLimit
 
 KEYS = ("templates", "base_url", "accounts", "max_deletes", "protect", "rules", "launch",
-        "prices", "schema")
+        "prices", "schema", "environments")
+ENVIRONMENT_KEYS = ("base_url", "api_key_env", "accounts", "overlay")
+_ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+_ENV_VAR = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,127}")
 DEFAULT_MAX_DELETES = 10
 SEVERITIES = ("off", "warning", "error")
 LAUNCH_KEYS = ("scale_from_zero", "node_limits")
@@ -39,6 +43,18 @@ DEFAULT_CONTENT = ContentSettings()
 
 
 @dataclass(frozen=True)
+class Environment:
+    """One platform the same templates go to (staging, production): its API, its key, its
+    account ids, and an optional folder of per-template patches (registry.environments)."""
+
+    name: str
+    base_url: str | None = None
+    api_key_env: str | None = None  # the variable holding this environment's key
+    accounts: dict[str, str] = field(default_factory=dict)  # file account -> this one's
+    overlay: str | None = None  # folder of patches, relative to the root
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     templates: str = "templates"
@@ -56,6 +72,8 @@ class Config:
     prices: dict[str, float | None] = field(default_factory=dict)
     # The JSON Schema `new` names in its editor line: a URL, or a path from the root.
     schema: str | None = None
+    # Named environments (staging, production); empty: one API, as configured above.
+    environments: dict[str, Environment] = field(default_factory=dict)
 
     @property
     def templates_dir(self) -> Path:
@@ -136,7 +154,52 @@ def _parse(root: Path, table: dict[str, Any], source: Path) -> Config:
     return Config(root, templates.strip().rstrip("/"), base_url, accounts, max_deletes,
                   tuple(protect), _rules(table.get("rules", {}), f"{where}.rules"),
                   _launch(table.get("launch", {}), f"{where}.launch"),
-                  _prices(table["prices"], where) if "prices" in table else {}, schema)
+                  _prices(table["prices"], where) if "prices" in table else {}, schema,
+                  _environments(table.get("environments", {}), f"{where}.environments"))
+
+
+def _folder_inside(value: Any, where: str) -> str:
+    """A folder path relative to the root that stays inside the repository."""
+    if not isinstance(value, str) or not value.strip().strip("/"):
+        raise ConfigError(f"{where} must be a folder name (a string)")
+    if os.path.isabs(value) or ".." in Path(value).parts:
+        raise ConfigError(f"{where} must be a folder inside the repository")
+    return value.strip().rstrip("/")
+
+
+def _environments(table: Any, where: str) -> dict[str, Environment]:
+    """`[tool.template-registry.environments.NAME]`: base_url, api_key_env, accounts (file
+    account id -> this environment's), overlay (a folder of patches)."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table of environments, e.g. [{where}.staging]")
+    found = {}
+    for name, env in table.items():
+        here = f"{where}.{name}"
+        if not _ENV_NAME.fullmatch(name):
+            raise ConfigError(f"{where}: {name!r} is not a usable environment name (letters, "
+                              "digits, '.', '_', '-')")
+        if not isinstance(env, dict):
+            raise ConfigError(f"{here} must be a table")
+        unknown = sorted(set(env) - set(ENVIRONMENT_KEYS))
+        if unknown:
+            raise ConfigError(f"{here}: unknown key(s) {', '.join(unknown)}; allowed: "
+                              f"{', '.join(ENVIRONMENT_KEYS)}")
+        base_url, key_env = env.get("base_url"), env.get("api_key_env")
+        if base_url is not None and not isinstance(base_url, str):
+            raise ConfigError(f"{here}: base_url must be a string")
+        if key_env is not None and not (isinstance(key_env, str) and _ENV_VAR.fullmatch(key_env)):
+            raise ConfigError(f"{here}: api_key_env must name an environment variable, e.g. "
+                              '"SGP_STAGING_API_KEY"')
+        accounts = env.get("accounts", {})
+        if not isinstance(accounts, dict) or not all(
+                isinstance(v, str) and v.strip() for v in accounts.values()):
+            raise ConfigError(f"{here}: accounts must map each account id of the files to "
+                              'this environment\'s, e.g. "acct-search" = "acct-search-staging"')
+        overlay = env.get("overlay")
+        found[name] = Environment(name, base_url, key_env, dict(accounts),
+                                  None if overlay is None else
+                                  _folder_inside(overlay, f"{here}: overlay"))
+    return found
 
 
 def _rules(table: Any, where: str) -> dict[str, str]:

@@ -168,6 +168,19 @@ ACCOUNT_PATH = Rule(
     "# templates/search/x.yaml\naccount_id: acct-genai-apps",
     "Move the file under its account's folders, or fix its account_id.",
 )
+ENVIRONMENT = Rule(
+    "environment", "error", "registry",
+    "with environments: a patch for a template that does not exist, a patch that is not a "
+    "mapping or that sets or removes `name` or `account_id`, an account the environment "
+    "does not map (when it maps accounts)",
+    "A patch that matches no template is silently never applied, and one that changes a "
+    "template's identity would make the environments disagree about which template is "
+    "which; an unmapped account would push to the files' account id in that environment.",
+    "# overlays/production/genai/llama.yaml, with no templates/genai/llama.yaml\n"
+    "vendor_configuration:\n  endpoint_config:\n    min_workers: 2",
+    "Name the patch after its template's path under the templates folder, change only "
+    "other fields, and map every account in [tool.template-registry.environments.NAME].",
+)
 IGNORE_COMMENT = Rule(
     "ignore-comment", "warning", "file",
     "an inline `# template-registry: ignore[RULE-ID] why` without a reason, for an unknown "
@@ -181,7 +194,7 @@ IGNORE_COMMENT = Rule(
 RULES: tuple[Rule, ...] = (
     YAML_SYNTAX, YAML_DUPLICATE_KEY, YAML_UNSAFE, YAML_IMPLICIT_TYPE, SCHEMA, UNIQUE_NAME,
     PARAMETER_SCHEMA, LAUNCH_RESOURCES, LAUNCH_ROUTES, IMAGE_TAG, IMAGE_TAG_EMPTY, SECRET,
-    ACCOUNT_UNKNOWN, ACCOUNT_PATH, IGNORE_COMMENT,
+    ACCOUNT_UNKNOWN, ACCOUNT_PATH, ENVIRONMENT, IGNORE_COMMENT,
 )
 BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
