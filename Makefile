@@ -27,10 +27,12 @@ demo: setup
 readme: setup
 	$(BIN)/python scripts/update_readme.py
 
-# The committed JSON Schema of a template file (tests/test_model.py fails when it is stale).
+# The committed JSON Schema of a template file, and the model's shape the `schema` rule
+# checks with (tests/test_model.py and tests/test_schema_shape.py fail when they are stale).
 schema: setup
 	$(BIN)/template-registry schema > schema/model-template.schema.json.tmp
 	mv schema/model-template.schema.json.tmp schema/model-template.schema.json
+	$(BIN)/python scripts/schema_shape.py
 
 # The hash-pinned install of the CI jobs (requirements/sync.txt); run after changing the
 # dependencies in pyproject.toml (a test fails until you do).

@@ -1,21 +1,37 @@
 """Benchmark `template-registry validate` against check-jsonschema, side by side in one run.
 
-For registries of 1,000 and 10,000 generated templates (bench/generate.py) it times:
-- check-jsonschema validating every file against our exported schema (one invocation);
+For registries of generated templates (bench/generate.py; 1,000, 10,000 and 100,000 by
+default) it times:
+- check-jsonschema validating every file against our exported schema, in invocations of
+  at most CJ_CHUNK paths (one below that size; pre-commit splits long lists likewise);
+  from CJ_ONCE_FROM templates on it runs once (it takes minutes there);
 - `template-registry validate` on the whole registry, every rule, with an empty cache
   (cold: a fresh CI machine) and again with the cache filled (warm: a developer's laptop);
-- the pre-commit case: one file passed, uniqueness still checked against all files, from
-  the second run on, against check-jsonschema checking that one file alone;
-- peak memory (max RSS, children included) of the whole-registry runs.
-Each time is the median of REPEAT runs. Prints a markdown table for the README.
+- the hook's real case: after a full run filled the cache, one template's `storage` is
+  edited (a value no run has seen) and `template-registry validate THAT_FILE` runs, every
+  rule on it, uniqueness against every template; check-jsonschema on that one file and
+  `python -c pass` (the floor of any Python hook) are timed right after it, each time;
+- the unchanged-file case: `validate ONE_FILE` on a file the cache already knows;
+- peak memory (max RSS of the largest single process) of the whole-registry runs.
+Each time is the median of REPEAT runs (at least 5 for the one-file cases). Prints
+markdown tables for the README: the figures, then their growth from size to size.
 
-    .venv/bin/python bench/run.py [--sizes 1000 10000] [--repeat 3]
+    .venv/bin/python bench/run.py [--sizes 1000 10000 100000] [--repeat 3]
+
+With --importtime SIZE it profiles instead the imports of the hook's edited-file case in
+a registry of SIZE templates (`python -X importtime`, median of 5 runs): what each
+package costs, the costliest imports, and the time that is not importing.
+
+    .venv/bin/python bench/run.py --importtime 10000
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
+import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -23,7 +39,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -32,95 +49,237 @@ from generate import generate
 
 BIN = Path(sys.executable).parent
 OUT = Path(__file__).resolve().parent / "out"
+CJ_CHUNK = 10_000  # paths per check-jsonschema invocation (the command line has a limit)
+CJ_ONCE_FROM = 50_000  # at this size and above, check-jsonschema on every file runs once
+ONE_FILE_REPEAT = 5
+STORAGE_LINE = re.compile(r"^    storage: .+$", re.MULTILINE)
+# `import time: self [us] | cumulative | imported package`, nesting shown by indentation.
+IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
+
+Command = list[str]
 
 
-def timed(command: list[str], *, cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """(seconds, peak RSS in MiB) of one run of COMMAND; fails loudly on a non-zero exit."""
-    wrapper = [sys.executable, "-c",
-               "import resource, subprocess, sys, time; t = time.perf_counter(); "
-               "rc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode; "
-               "print(time.perf_counter() - t, "
-               "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, rc)", *command]
+def timed(commands: Sequence[Command], *, cwd: Path, env: dict[str, str]) -> tuple[float, int]:
+    """(seconds, peak RSS in MiB of the largest process) of COMMANDS run one after the
+    other; fails loudly on a non-zero exit."""
+    script = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
+              "codes = [subprocess.run(c, stdout=subprocess.DEVNULL).returncode "
+              "for c in json.loads(sys.argv[1])]; "
+              "print(time.perf_counter() - t, "
+              "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, max(codes))")
+    wrapper = [sys.executable, "-c", script, json.dumps([list(c) for c in commands])]
     out = subprocess.run(wrapper, cwd=cwd, env=env, capture_output=True, text=True, check=True)
     seconds, rss_kib, code = out.stdout.split()
     if code != "0":
-        raise SystemExit(f"{' '.join(command[:3])} ... exited {code}")
+        raise SystemExit(f"{' '.join(commands[0][:3])} ... exited {code}")
     return float(seconds), int(rss_kib) // 1024
 
 
-def median_run(command: list[str], *, cwd: Path, env: dict[str, str], repeat: int,
-               before: object = None) -> tuple[float, int]:
+def median_run(commands: Sequence[Command], *, cwd: Path, env: dict[str, str], repeat: int,
+               before: Callable[[], None] | None = None) -> tuple[float, int]:
+    """The median time and the largest peak RSS of REPEAT runs (BEFORE runs before each)."""
     times, peaks = [], []
     for _ in range(repeat):
-        if callable(before):
+        if before is not None:
             before()
-        seconds, peak = timed(command, cwd=cwd, env=env)
+        seconds, peak = timed(commands, cwd=cwd, env=env)
         times.append(seconds)
         peaks.append(peak)
     return statistics.median(times), max(peaks)
 
 
+def chunks(command: Command, paths: list[str]) -> list[Command]:
+    return [[*command, *paths[i:i + CJ_CHUNK]] for i in range(0, len(paths), CJ_CHUNK)]
+
+
+def edit_storage(path: Path, run: int) -> None:
+    """Give the template a `storage` no earlier run has seen: a real content change, so the
+    result cache cannot know it (values alternate between runs, never repeat)."""
+    text = path.read_text()
+    new, count = STORAGE_LINE.subn(f"    storage: {11 + run}Gi", text, count=1)
+    if count != 1:
+        raise SystemExit(f"{path}: no `storage:` line to edit")
+    path.write_text(new)
+
+
+class Registry:
+    """A generated registry of SIZE templates, its exported schema and a private cache."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.root = OUT / f"registry-{size}"
+        started = time.perf_counter()
+        self.rel = [str(f.relative_to(self.root)) for f in generate(self.root, size)]
+        self.generated = time.perf_counter() - started
+        self.schema = self.root / "schema.json"
+        self.schema.write_text(subprocess.run([str(BIN / "template-registry"), "schema"],
+                                              check=True, capture_output=True,
+                                              text=True).stdout)
+        self.cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
+        self.env = {**os.environ, "TEMPLATE_REGISTRY_CACHE_DIR": str(self.cache)}
+        self.ours: Command = [str(BIN / "template-registry"), "validate"]
+        self.cj: Command = [str(BIN / "check-jsonschema"), "--schemafile", str(self.schema)]
+        time.sleep(2.1)  # let the files age past the cache's racy-clean window, as in a repo
+
+    def run(self, commands: Sequence[Command], repeat: int = 1,
+            before: Callable[[], None] | None = None) -> tuple[float, int]:
+        return median_run(commands, cwd=self.root, env=self.env, repeat=repeat, before=before)
+
+    def empty_cache(self) -> None:
+        shutil.rmtree(self.cache, ignore_errors=True)
+
+    def close(self) -> None:
+        self.empty_cache()
+
+
 def bench_size(size: int, repeat: int) -> dict[str, float]:
-    root = OUT / f"registry-{size}"
-    files = generate(root, size)
-    rel = [str(f.relative_to(root)) for f in files]
-    schema = root / "schema.json"
-    schema.write_text(subprocess.run([str(BIN / "template-registry"), "schema"], check=True,
-                                     capture_output=True, text=True).stdout)
-    cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
-    env = {**os.environ, "TEMPLATE_REGISTRY_CACHE_DIR": str(cache)}
-    time.sleep(2.1)  # let the files age past the cache's racy-clean window, as in a real repo
-    ours = [str(BIN / "template-registry"), "validate"]
-    cj = [str(BIN / "check-jsonschema"), "--schemafile", str(schema)]
-
-    def empty_cache() -> None:
-        shutil.rmtree(cache, ignore_errors=True)
-
-    result: dict[str, float] = {"size": size}
-    result["cj_all"], result["cj_rss"] = median_run([*cj, *rel], cwd=root, env=env,
-                                                    repeat=repeat)
-    result["cold"], result["cold_rss"] = median_run(ours, cwd=root, env=env, repeat=repeat,
-                                                    before=empty_cache)
-    timed(ours, cwd=root, env=env)  # fill the cache
-    result["warm"], result["warm_rss"] = median_run(ours, cwd=root, env=env, repeat=repeat)
-    one = rel[len(rel) // 2]
-    timed([*ours, one], cwd=root, env=env)  # the first pre-commit run fills the cache
-    result["hook"], _ = median_run([*ours, one], cwd=root, env=env, repeat=max(repeat, 5))
-    result["cj_one"], _ = median_run([*cj, one], cwd=root, env=env, repeat=max(repeat, 5))
-    shutil.rmtree(cache, ignore_errors=True)
+    reg = Registry(size)
+    print(f"  generated in {reg.generated:.1f} s", file=sys.stderr, flush=True)
+    result: dict[str, float] = {"size": size, "cj_repeat": repeat}
+    if size >= CJ_ONCE_FROM:
+        result["cj_repeat"] = 1
+    result["cj_all"], result["cj_rss"] = reg.run(chunks(reg.cj, reg.rel),
+                                                 int(result["cj_repeat"]))
+    result["cold"], result["cold_rss"] = reg.run([reg.ours], repeat, before=reg.empty_cache)
+    reg.run([reg.ours])  # fill the cache
+    result["warm"], result["warm_rss"] = reg.run([reg.ours], repeat)
+    one = reg.rel[len(reg.rel) // 2]
+    reg.run([[*reg.ours, one]])  # the first run remembers it
+    result["unchanged"], _ = reg.run([[*reg.ours, one]], max(repeat, ONE_FILE_REPEAT))
+    edited = reg.rel[len(reg.rel) // 3]
+    hook, cj_one, floor, hook_rss = [], [], [], 0
+    for run in range(max(repeat, ONE_FILE_REPEAT)):
+        edit_storage(reg.root / edited, run)
+        seconds, peak = reg.run([[*reg.ours, edited]])
+        hook.append(seconds)
+        hook_rss = max(hook_rss, peak)
+        cj_one.append(reg.run([[*reg.cj, edited]])[0])
+        floor.append(reg.run([[sys.executable, "-c", "pass"]])[0])
+    result["hook"], result["hook_rss"] = statistics.median(hook), hook_rss
+    result["cj_one"] = statistics.median(cj_one)
+    result["floor"] = statistics.median(floor)
+    reg.close()
     return result
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
 def report(rows: list[dict[str, float]]) -> str:
+    """The figures, one row per size."""
     lines = [
         "| templates | check-jsonschema, all files | validate, cold cache | ratio | "
-        "validate, warm cache | ratio | peak RSS (cold / warm) | hook, 1 file (warm) | "
-        "check-jsonschema, 1 file | ratio |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "validate, warm cache | ratio | peak RSS (cold / warm / hook) | hook, edited file | "
+        "check-jsonschema, that file | ratio | `python -c pass` | hook, unchanged file |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
+        once = "" if r["cj_repeat"] > 1 else " (1 run)"
         lines.append(
-            f"| {int(r['size']):,} | {r['cj_all']:.2f} s | {r['cold']:.2f} s | "
-            f"{r['cj_all'] / r['cold']:.1f}x | {r['warm']:.2f} s | {r['cj_all'] / r['warm']:.1f}x"
-            f" | {int(r['cold_rss'])} / {int(r['warm_rss'])} MiB | {r['hook'] * 1000:.0f} ms | "
-            f"{r['cj_one'] * 1000:.0f} ms | {r['cj_one'] / r['hook']:.2f}x |")
+            f"| {int(r['size']):,} | {r['cj_all']:.2f} s{once} | {r['cold']:.2f} s | "
+            f"{r['cj_all'] / r['cold']:.1f}x | {r['warm']:.2f} s | "
+            f"{r['cj_all'] / r['warm']:.1f}x | {int(r['cold_rss'])} / {int(r['warm_rss'])} / "
+            f"{int(r['hook_rss'])} MiB | {_ms(r['hook'])} | {_ms(r['cj_one'])} | "
+            f"{r['cj_one'] / r['hook']:.2f}x | {_ms(r['floor'])} | {_ms(r['unchanged'])} |")
     return "\n".join(lines)
+
+
+GROWTH = (("validate, cold cache", "cold"), ("validate, warm cache", "warm"),
+          ("hook, edited file", "hook"), ("hook, unchanged file", "unchanged"),
+          ("check-jsonschema, all files", "cj_all"), ("peak RSS, cold", "cold_rss"))
+
+
+def growth(rows: list[dict[str, float]]) -> str:
+    """How each figure grows from one size to the next (x10 templates: x10 is linear)."""
+    if len(rows) < 2:
+        return ""
+    steps = list(itertools.pairwise(rows))
+    head = " | ".join(f"{int(a['size']):,} -> {int(b['size']):,}" for a, b in steps)
+    lines = [f"| growth | {head} |", "|---|" + "---|" * len(steps)]
+    for name, key in GROWTH:
+        cells = " | ".join(f"x{b[key] / a[key]:.1f}" if a[key] else "-" for a, b in steps)
+        lines.append(f"| {name} | {cells} |")
+    return "\n".join(lines)
+
+
+def parse_importtime(stderr: str) -> list[tuple[str, int, int, int]]:
+    """(module, depth, self us, cumulative us) of each line `python -X importtime` wrote."""
+    found = []
+    for line in stderr.splitlines():
+        match = IMPORT_LINE.match(line)
+        if match:
+            self_us, cumulative, indent, module = match.groups()
+            found.append((module, (len(indent) - 1) // 2, int(self_us), int(cumulative)))
+    return found
+
+
+def importtime(size: int, runs: int = ONE_FILE_REPEAT, top: int = 15) -> str:
+    """Where the hook's edited-file case spends its time at SIZE templates, by import."""
+    reg = Registry(size)
+    reg.run([reg.ours])  # fill the cache
+    edited = reg.rel[len(reg.rel) // 3]
+    script = str(BIN / "template-registry")
+    walls: list[float] = []
+    self_us: dict[str, list[int]] = defaultdict(list)
+    cumulative: dict[str, list[int]] = defaultdict(list)
+    totals: list[int] = []
+    for run in range(runs):
+        edit_storage(reg.root / edited, run)
+        started = time.perf_counter()
+        done = subprocess.run([sys.executable, "-X", "importtime", script, "validate", edited],
+                              cwd=reg.root, env=reg.env, capture_output=True, text=True)
+        walls.append(time.perf_counter() - started)
+        if done.returncode != 0:
+            raise SystemExit(f"validate exited {done.returncode}: {done.stdout}{done.stderr}")
+        lines = parse_importtime(done.stderr)
+        totals.append(sum(line[2] for line in lines))
+        for module, _, own, cum in lines:
+            self_us[module].append(own)
+            cumulative[module].append(cum)
+    reg.close()
+    packages: dict[str, float] = defaultdict(float)
+    for module, values in self_us.items():
+        packages[module.split(".")[0]] += statistics.median(values)
+    wall = statistics.median(walls) * 1000
+    imports = statistics.median(totals) / 1000
+    out = [f"hook, edited file, {size:,} templates, `python -X importtime` "
+           f"(median of {runs} runs): {wall:.0f} ms in all, {imports:.0f} ms importing, "
+           f"{wall - imports:.0f} ms not importing (interpreter start, reading the cache and "
+           "the files, the rules, uniqueness, output)", "",
+           "| package (self time of its modules) | ms |", "|---|---|"]
+    for name, us in sorted(packages.items(), key=lambda item: -item[1])[:top]:
+        out.append(f"| {name} | {us / 1000:.1f} |")
+    out += ["", "| costliest imports (cumulative) | ms |", "|---|---|"]
+    ranked = sorted(cumulative.items(), key=lambda item: -statistics.median(item[1]))
+    for module, values in ranked[:top]:
+        out.append(f"| {module} | {statistics.median(values) / 1000:.1f} |")
+    return "\n".join(out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--importtime", type=int, metavar="SIZE",
+                        help="profile the imports of the hook's edited-file case instead")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
+    header = (f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
+              f"{resource.getpagesize()}-byte pages")
+    if args.importtime:
+        print(header)
+        print(importtime(args.importtime))
+        return 0
     rows = []
     for size in args.sizes:
         print(f"benchmarking {size:,} templates...", file=sys.stderr, flush=True)
         rows.append(bench_size(size, args.repeat))
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
-          f"{resource.getpagesize()}-byte pages")
+    print(header)
     print(report(rows))
+    print()
+    print(growth(rows))
     return 0
 
 

@@ -1,40 +1,33 @@
 """Rules `schema` and `yaml-implicit-type`: the template against the API's create body.
 
-The strict pydantic model decides; this module turns its errors into findings that say
-what to do: a did-you-mean for a misspelt key, the allowed values for an enum, and for
-a string field that YAML typed as something else (`tag: 1.10`), the quoted form. A file
-far larger than any template is not given to the model, whose errors (and memory) could
-grow with every item: only its unknown fields are reported.
+The strict model decides (registry/model.py, checked here through its generated shape by
+validators/schema_errors.py, which reports pydantic's errors without importing it); this
+module turns its errors into findings that say what to do: a did-you-mean for a misspelt
+key, the allowed values for an enum, and for a string field that YAML typed as something
+else (`tag: 1.10`), the quoted form. A file far larger than any template is not checked
+in full, since its errors (and memory) could grow with every item: only its unknown
+fields are reported.
 """
 
 from __future__ import annotations
 
 import difflib
-import functools
-import re
-import types
-from typing import Any, Union, get_args, get_origin
-
-from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
-from pydantic_core import ErrorDetails
+from collections.abc import Sequence
+from typing import Any
 
 from registry.findings import SHOWN_LENGTH, Finding, shorten, shown
 from registry.loader import Document, Path, describe, label, quote_hint, with_article
-from registry.model import ModelTemplateRequest
 from registry.rules import SCHEMA, YAML_IMPLICIT_TYPE
+from validators.schema_errors import ModelError, fields_at, model_errors, unknown_fields
 
 _EXPECTED = {
     "string_type": "a string",
     "int_type": "an integer",
-    "float_type": "a number",
     "bool_type": "a boolean (true or false)",
     "list_type": "a list",
     "dict_type": "a mapping",
     "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
 }
-_QUOTED = re.compile(r"'([^']*)'")
 # More keys and values than any template holds (one holds a few hundred).
 MAX_VALUES = 10_000
 # Unknown fields that get a did-you-mean (a fuzzy match each); later ones list the fields.
@@ -42,62 +35,37 @@ _HINTS = 200
 
 
 def check(doc: Document) -> list[Finding]:
-    """Validate the document with the model; one finding per model error."""
+    """Validate the document against the model; one finding per model error."""
     if len(doc.values) > MAX_VALUES:
         return _too_large(doc)
-    try:
-        ModelTemplateRequest.model_validate(doc.data)
-    except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-    else:
-        return []
-    findings: list[Finding] = []
+    return findings(doc, model_errors(doc.data))
+
+
+def findings(doc: Document, errors: Sequence[ModelError]) -> list[Finding]:
+    """The findings of the model's ERRORS: unknown fields first (a misspelt key explains
+    the `missing` error of the field it meant, which is then not reported), then the rest."""
+    found: list[Finding] = []
     explained: set[Path] = set()
     for error in errors:
-        if error["type"] == "extra_forbidden":
-            findings.append(_unknown_field(doc, tuple(error["loc"]), explained,
-                                           hint=len(findings) < _HINTS))
+        if error.kind == "extra_forbidden":
+            found.append(_unknown_field(doc, error.loc, explained, hint=len(found) < _HINTS))
     for error in errors:
-        loc: Path = tuple(error["loc"])
-        if error["type"] == "extra_forbidden" or loc in explained:
+        if error.kind == "extra_forbidden" or error.loc in explained:
             continue
-        findings.append(_finding(doc, loc, error))
-    return findings
+        found.append(_finding(doc, error))
+    return found
 
 
 def _too_large(doc: Document) -> list[Finding]:
-    """The unknown fields of a file too large for the model, and why nothing else is checked."""
-    unknown: list[Path] = []
-    _unknown_keys(doc.data, ModelTemplateRequest, (), unknown)
+    """The unknown fields of a file too large to check in full, and why nothing else is."""
     explained: set[Path] = set()
-    findings = [_unknown_field(doc, loc, explained, hint=index < _HINTS)
-                for index, loc in enumerate(unknown)]
-    findings.append(doc.finding(
+    found = [_unknown_field(doc, loc, explained, hint=index < _HINTS)
+             for index, loc in enumerate(unknown_fields(doc.data))]
+    found.append(doc.finding(
         SCHEMA, (),
         f"the file holds {len(doc.values):,} values; a template holds a few hundred, so only "
         "unknown fields are checked until it is smaller", prefer="value"))
-    return findings
-
-
-def _unknown_keys(node: dict[str, Any], model: type[BaseModel], loc: Path,
-                  found: list[Path]) -> None:
-    """Append the paths of NODE's keys that MODEL (or a model in it) does not allow, in
-    document order: the `extra_forbidden` errors the strict model would give."""
-    for key, value in node.items():
-        field = _fields(model).get(key)
-        if field is None:
-            found.append((*loc, key))
-            continue
-        inner = _model_in(field.annotation)
-        if inner is None:
-            continue
-        if not _holds_list(field.annotation):
-            if isinstance(value, dict):
-                _unknown_keys(value, inner, (*loc, key), found)
-        elif isinstance(value, list):
-            for index, item in enumerate(value):
-                if isinstance(item, dict):
-                    _unknown_keys(item, inner, (*loc, key, index), found)
+    return found
 
 
 def _unknown_field(doc: Document, loc: Path, explained: set[Path], *, hint: bool) -> Finding:
@@ -128,25 +96,22 @@ def _present(doc: Document, loc: Path) -> set[str]:
     return set(node) if isinstance(node, dict) else set()
 
 
-def _finding(doc: Document, loc: Path, error: ErrorDetails) -> Finding:
-    kind = error["type"]
-    where = label(loc)
+def _finding(doc: Document, error: ModelError) -> Finding:
+    kind, loc, given = error.kind, error.loc, error.input
     if kind == "missing":
         parent = f" in {label(loc[:-1])}" if loc[:-1] else ""
         return doc.finding(SCHEMA, loc[:-1],
                            f"missing required field {loc[-1]!r}{parent}")
     if kind == "literal_error":
-        allowed = _QUOTED.findall(str(error.get("ctx", {}).get("expected", "")))
-        given = error["input"]
-        message = f"{where}: {shown(given)} is not allowed; allowed values: {', '.join(allowed)}"
+        allowed = error.allowed
+        message = (f"{label(loc)}: {shown(given)} is not allowed; "
+                   f"allowed values: {', '.join(allowed)}")
         same_but_case = [a for a in allowed if isinstance(given, str)
                          and a.casefold() == given.strip().casefold()]
         if same_but_case:
             message += f" (did you mean {same_but_case[0]!r}? values are case-sensitive)"
         return doc.finding(SCHEMA, loc, message, prefer="value")
-    if kind in _EXPECTED:
-        return _wrong_type(doc, loc, kind, error["input"])
-    return doc.finding(SCHEMA, loc, f"{where}: {error['msg']}", prefer="value")
+    return _wrong_type(doc, loc, kind, given)
 
 
 def _wrong_type(doc: Document, loc: Path, kind: str, given: Any) -> Finding:
@@ -162,49 +127,8 @@ def _wrong_type(doc: Document, loc: Path, kind: str, given: Any) -> Finding:
                            f"{where}: {shorten(raw)} is read by YAML as {with_article(yaml_type)}, "
                            f"not a string; {quote_hint(raw)}", prefer="value")
     message = f"{where}: expected {expected}, got {describe(given)}"
-    if isinstance(given, str) and kind in ("int_type", "float_type", "bool_type"):
+    if isinstance(given, str) and kind in ("int_type", "bool_type"):
         message += f" ({shown(given)}); write it without quotes"
     elif given is None:
         message = f"{where} has no value; expected {expected}"
     return doc.finding(SCHEMA, loc, message, prefer="value")
-
-
-def fields_at(loc: Path) -> list[str]:
-    """The field names the model allows at LOC (empty where LOC is not a model)."""
-    return list(_fields_at(tuple(part for part in loc if isinstance(part, str))))
-
-
-@functools.lru_cache(maxsize=256)
-def _fields_at(names: tuple[str, ...]) -> tuple[str, ...]:
-    """fields_at for a path of field names (list indexes left out), remembered: a file may
-    have thousands of unknown fields in one place."""
-    model: type[BaseModel] = ModelTemplateRequest
-    for name in names:
-        field = _fields(model).get(name)
-        found = _model_in(field.annotation) if field is not None else None
-        if found is None:
-            return ()
-        model = found
-    return tuple(_fields(model))
-
-
-@functools.cache
-def _fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
-    return dict(model.model_fields)
-
-
-def _holds_list(annotation: Any) -> bool:
-    """Whether a field's annotation is a list (or an optional list)."""
-    return get_origin(annotation) is list or any(get_origin(arg) is list
-                                                 for arg in get_args(annotation))
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) in (list, Union, types.UnionType):
-        for arg in get_args(annotation):
-            found = _model_in(arg)
-            if found is not None:
-                return found
-    return None
