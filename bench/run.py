@@ -42,6 +42,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -51,7 +52,7 @@ BIN = Path(sys.executable).parent
 OUT = Path(__file__).resolve().parent / "out"
 CJ_CHUNK = 10_000  # paths per check-jsonschema invocation (the command line has a limit)
 CJ_ONCE_FROM = 50_000  # at this size and above, check-jsonschema on every file runs once
-ONE_FILE_REPEAT = 5
+ONE_FILE_REPEAT = 9
 STORAGE_LINE = re.compile(r"^    storage: .+$", re.MULTILINE)
 # `import time: self [us] | cumulative | imported package`, nesting shown by indentation.
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
@@ -59,33 +60,45 @@ IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
 Command = list[str]
 
 
-def timed(commands: Sequence[Command], *, cwd: Path, env: dict[str, str]) -> tuple[float, int]:
-    """(seconds, peak RSS in MiB of the largest process) of COMMANDS run one after the
-    other; fails loudly on a non-zero exit."""
-    script = ("import json, resource, subprocess, sys, time; t = time.perf_counter(); "
-              "codes = [subprocess.run(c, stdout=subprocess.DEVNULL).returncode "
-              "for c in json.loads(sys.argv[1])]; "
-              "print(time.perf_counter() - t, "
-              "resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, max(codes))")
-    wrapper = [sys.executable, "-c", script, json.dumps([list(c) for c in commands])]
-    out = subprocess.run(wrapper, cwd=cwd, env=env, capture_output=True, text=True, check=True)
-    seconds, rss_kib, code = out.stdout.split()
+class Timing(NamedTuple):
+    seconds: float  # wall clock
+    cpu: float  # user + system seconds of every process the commands ran
+    rss: int  # MiB, the largest single process
+
+
+def timed(commands: Sequence[Command], *, cwd: Path, env: dict[str, str]) -> Timing:
+    """One run of COMMANDS, one after the other; fails loudly on a non-zero exit."""
+    # The commands go on stdin: one argument holding 10,000 paths would be too long.
+    script = ("import json, resource, subprocess, sys, time; commands = json.load(sys.stdin); "
+              "t = time.perf_counter(); "
+              "codes = [subprocess.run(c, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)"
+              ".returncode for c in commands]; "
+              "seconds = time.perf_counter() - t; "
+              "usage = resource.getrusage(resource.RUSAGE_CHILDREN); "
+              "print(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss, max(codes))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=cwd, env=env, check=True,
+                         input=json.dumps([list(c) for c in commands]), capture_output=True,
+                         text=True)
+    seconds, cpu, rss_kib, code = out.stdout.split()
     if code != "0":
         raise SystemExit(f"{' '.join(commands[0][:3])} ... exited {code}")
-    return float(seconds), int(rss_kib) // 1024
+    return Timing(float(seconds), float(cpu), int(rss_kib) // 1024)
 
 
 def median_run(commands: Sequence[Command], *, cwd: Path, env: dict[str, str], repeat: int,
-               before: Callable[[], None] | None = None) -> tuple[float, int]:
-    """The median time and the largest peak RSS of REPEAT runs (BEFORE runs before each)."""
-    times, peaks = [], []
+               before: Callable[[], None] | None = None) -> Timing:
+    """The median times and the largest peak RSS of REPEAT runs (BEFORE runs before each)."""
+    runs = []
     for _ in range(repeat):
         if before is not None:
             before()
-        seconds, peak = timed(commands, cwd=cwd, env=env)
-        times.append(seconds)
-        peaks.append(peak)
-    return statistics.median(times), max(peaks)
+        runs.append(timed(commands, cwd=cwd, env=env))
+    return combined(runs)
+
+
+def combined(runs: Sequence[Timing]) -> Timing:
+    return Timing(statistics.median(r.seconds for r in runs),
+                  statistics.median(r.cpu for r in runs), max(r.rss for r in runs))
 
 
 def chunks(command: Command, paths: list[str]) -> list[Command]:
@@ -93,8 +106,8 @@ def chunks(command: Command, paths: list[str]) -> list[Command]:
 
 
 def edit_storage(path: Path, run: int) -> None:
-    """Give the template a `storage` no earlier run has seen: a real content change, so the
-    result cache cannot know it (values alternate between runs, never repeat)."""
+    """Give the template a `storage` no earlier run has seen (a new value each RUN): a real
+    content change, so the result cache cannot know it."""
     text = path.read_text()
     new, count = STORAGE_LINE.subn(f"    storage: {11 + run}Gi", text, count=1)
     if count != 1:
@@ -117,12 +130,13 @@ class Registry:
                                               text=True).stdout)
         self.cache = Path(tempfile.mkdtemp(prefix="bench-cache-"))
         self.env = {**os.environ, "TEMPLATE_REGISTRY_CACHE_DIR": str(self.cache)}
+        self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.ours: Command = [str(BIN / "template-registry"), "validate"]
         self.cj: Command = [str(BIN / "check-jsonschema"), "--schemafile", str(self.schema)]
         time.sleep(2.1)  # let the files age past the cache's racy-clean window, as in a repo
 
     def run(self, commands: Sequence[Command], repeat: int = 1,
-            before: Callable[[], None] | None = None) -> tuple[float, int]:
+            before: Callable[[], None] | None = None) -> Timing:
         return median_run(commands, cwd=self.root, env=self.env, repeat=repeat, before=before)
 
     def empty_cache(self) -> None:
@@ -132,32 +146,41 @@ class Registry:
         self.empty_cache()
 
 
+def byte_compile() -> None:
+    """Compile the package to bytecode first, as an install leaves it: else every run of an
+    environment that writes no bytecode (PYTHONDONTWRITEBYTECODE) compiles it anew."""
+    where = subprocess.run([sys.executable, "-c", "import registry, validators; "
+                            "print(registry.__path__[0]); print(validators.__path__[0])"],
+                           cwd=OUT, check=True, capture_output=True, text=True).stdout.split()
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *where], check=True, env=env)
+
+
 def bench_size(size: int, repeat: int) -> dict[str, float]:
     reg = Registry(size)
     print(f"  generated in {reg.generated:.1f} s", file=sys.stderr, flush=True)
-    result: dict[str, float] = {"size": size, "cj_repeat": repeat}
-    if size >= CJ_ONCE_FROM:
-        result["cj_repeat"] = 1
-    result["cj_all"], result["cj_rss"] = reg.run(chunks(reg.cj, reg.rel),
-                                                 int(result["cj_repeat"]))
-    result["cold"], result["cold_rss"] = reg.run([reg.ours], repeat, before=reg.empty_cache)
+    result: dict[str, float] = {"size": size, "cj_repeat": 1 if size >= CJ_ONCE_FROM else repeat}
+    cj_all = reg.run(chunks(reg.cj, reg.rel), int(result["cj_repeat"]))
+    result["cj_all"] = cj_all.seconds
+    cold = reg.run([reg.ours], repeat, before=reg.empty_cache)
+    result["cold"], result["cold_rss"] = cold.seconds, cold.rss
     reg.run([reg.ours])  # fill the cache
-    result["warm"], result["warm_rss"] = reg.run([reg.ours], repeat)
+    warm = reg.run([reg.ours], repeat)
+    result["warm"], result["warm_rss"] = warm.seconds, warm.rss
+    one_file = max(repeat, ONE_FILE_REPEAT)
     one = reg.rel[len(reg.rel) // 2]
     reg.run([[*reg.ours, one]])  # the first run remembers it
-    result["unchanged"], _ = reg.run([[*reg.ours, one]], max(repeat, ONE_FILE_REPEAT))
+    result["unchanged"] = reg.run([[*reg.ours, one]], one_file).seconds
     edited = reg.rel[len(reg.rel) // 3]
-    hook, cj_one, floor, hook_rss = [], [], [], 0
-    for run in range(max(repeat, ONE_FILE_REPEAT)):
+    hook, cj_one, floor = [], [], []
+    for run in range(one_file):  # side by side, each time
         edit_storage(reg.root / edited, run)
-        seconds, peak = reg.run([[*reg.ours, edited]])
-        hook.append(seconds)
-        hook_rss = max(hook_rss, peak)
-        cj_one.append(reg.run([[*reg.cj, edited]])[0])
-        floor.append(reg.run([[sys.executable, "-c", "pass"]])[0])
-    result["hook"], result["hook_rss"] = statistics.median(hook), hook_rss
-    result["cj_one"] = statistics.median(cj_one)
-    result["floor"] = statistics.median(floor)
+        hook.append(reg.run([[*reg.ours, edited]]))
+        cj_one.append(reg.run([[*reg.cj, edited]]))
+        floor.append(reg.run([[sys.executable, "-c", "pass"]]))
+    for key, runs in (("hook", hook), ("cj_one", cj_one), ("floor", floor)):
+        timing = combined(runs)
+        result[key], result[f"{key}_cpu"], result[f"{key}_rss"] = timing
     reg.close()
     return result
 
@@ -182,6 +205,17 @@ def report(rows: list[dict[str, float]]) -> str:
             f"{r['cj_all'] / r['warm']:.1f}x | {int(r['cold_rss'])} / {int(r['warm_rss'])} / "
             f"{int(r['hook_rss'])} MiB | {_ms(r['hook'])} | {_ms(r['cj_one'])} | "
             f"{r['cj_one'] / r['hook']:.2f}x | {_ms(r['floor'])} | {_ms(r['unchanged'])} |")
+    return "\n".join(lines)
+
+
+def cpu_report(rows: list[dict[str, float]]) -> str:
+    """The edited-file case in CPU time (user + system): on a machine shared with other
+    work, waiting for a core inflates the wall clock, not this."""
+    lines = ["| templates | hook, edited file, CPU | check-jsonschema, that file, CPU | ratio | "
+             "`python -c pass`, CPU |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {int(r['size']):,} | {_ms(r['hook_cpu'])} | {_ms(r['cj_one_cpu'])} | "
+                     f"{r['cj_one_cpu'] / r['hook_cpu']:.2f}x | {_ms(r['floor_cpu'])} |")
     return "\n".join(lines)
 
 
@@ -250,10 +284,12 @@ def importtime(size: int, runs: int = ONE_FILE_REPEAT, top: int = 15) -> str:
            "| package (self time of its modules) | ms |", "|---|---|"]
     for name, us in sorted(packages.items(), key=lambda item: -item[1])[:top]:
         out.append(f"| {name} | {us / 1000:.1f} |")
-    out += ["", "| costliest imports (cumulative) | ms |", "|---|---|"]
-    ranked = sorted(cumulative.items(), key=lambda item: -statistics.median(item[1]))
-    for module, values in ranked[:top]:
-        out.append(f"| {module} | {statistics.median(values) / 1000:.1f} |")
+    for title, table in (("costliest imports (cumulative)", cumulative),
+                         ("costliest modules (self)", self_us)):
+        out += ["", f"| {title} | ms |", "|---|---|"]
+        ranked = sorted(table.items(), key=lambda item: -statistics.median(item[1]))
+        out += [f"| {module} | {statistics.median(values) / 1000:.1f} |"
+                for module, values in ranked[:top]]
     return "\n".join(out)
 
 
@@ -266,6 +302,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="profile the imports of the hook's edited-file case instead")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
+    byte_compile()
     header = (f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
               f"{resource.getpagesize()}-byte pages")
     if args.importtime:
@@ -278,6 +315,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         rows.append(bench_size(size, args.repeat))
     print(header)
     print(report(rows))
+    print()
+    print(cpu_report(rows))
     print()
     print(growth(rows))
     return 0

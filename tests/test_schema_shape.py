@@ -44,6 +44,7 @@ HARVESTED = sorted([*(ROOT / "tests" / "validators").glob("test_*.py"),
 SEED = 20250117
 RANDOM_EDITS = 4000
 _QUOTED = re.compile(r"'([^']*)'")
+PARAM = type(pytest.param())  # what pytest.param(...) makes, in a parametrize list
 
 # Every field of every model, valid: random edits start from here and from the examples.
 FULL = """\
@@ -231,7 +232,7 @@ def _cases(test: Callable[..., Any]) -> Iterator[dict[str, Any]]:
             continue
         names, values = mark.args[0], mark.args[1]
         names = [n.strip() for n in names.split(",")] if isinstance(names, str) else names
-        rows = [getattr(v, "values", v) for v in values]
+        rows = [v.values if isinstance(v, PARAM) else v for v in values]
         axes.append([dict(zip(names, row if len(names) > 1 else (row,), strict=True))
                      for row in rows])
     for combination in itertools.product(*axes):

@@ -17,7 +17,7 @@ import functools
 from typing import Any, NamedTuple
 
 from registry.loader import Path
-from validators.schema_shape import MODELS, ROOT, Field, Type
+from validators.schema_shape import MODELS, ROOT, Type
 
 
 class ModelError(NamedTuple):
@@ -31,9 +31,16 @@ class ModelError(NamedTuple):
 
 
 _ABSENT = object()
-# Per model: its fields in order, and the type of each by name.
-_SHAPES: dict[str, tuple[tuple[Field, ...], dict[str, Type]]] = {
-    name: (fields, {field[0]: field[1] for field in fields}) for name, fields in MODELS.items()}
+# A value of exactly this Python type is valid for a field of this type (the common case,
+# decided without a call; any other value gets the full check).
+_EXACT: dict[str, type] = {"str": str, "int": int, "bool": bool}
+# Per model: its fields in order, each with its exact type (or None), and the type of each
+# field by name.
+_Shape = tuple[tuple[tuple[str, Type, bool, bool, type | None], ...], dict[str, Type]]
+_SHAPES: dict[str, _Shape] = {
+    name: (tuple((*field, _EXACT.get(field[1][0])) for field in fields),
+           {field[0]: field[1] for field in fields})
+    for name, fields in MODELS.items()}
 
 
 def model_errors(data: Any) -> list[ModelError]:
@@ -58,12 +65,12 @@ def _model(name: str, node: Any, loc: Path, found: list[ModelError], types: bool
             found.append(ModelError("model_type", loc, node))
         return
     fields, kinds = _SHAPES[name]
-    for field, kind, required, nullable in fields:
+    for field, kind, required, nullable, exact in fields:
         value = node.get(field, _ABSENT)
         if value is _ABSENT:
             if required and types:
                 found.append(ModelError("missing", (*loc, field), node))
-        elif value is not None or not nullable:
+        elif type(value) is not exact and (value is not None or not nullable):
             _value(kind, value, (*loc, field), found, types)
     if not node.keys() <= kinds.keys():
         found += [ModelError("extra_forbidden", (*loc, key), value)
@@ -92,15 +99,19 @@ def _value(kind: Type, value: Any, loc: Path, found: list[ModelError], types: bo
             if types:
                 found.append(ModelError("list_type", loc, value))
             return
+        exact = _EXACT.get(kind[1][0])
         for index, item in enumerate(value):
-            _value(kind[1], item, (*loc, index), found, types)
+            if type(item) is not exact:
+                _value(kind[1], item, (*loc, index), found, types)
     elif tag == "dict":
         if not isinstance(value, dict):
             if types:
                 found.append(ModelError("dict_type", loc, value))
             return
+        exact = _EXACT.get(kind[1][0])
         for key, item in value.items():
-            _value(kind[1], item, (*loc, key), found, types)
+            if type(item) is not exact:
+                _value(kind[1], item, (*loc, key), found, types)
     else:
         raise ValueError(f"validators/schema_shape.py: unknown type {tag!r}")
 
