@@ -251,16 +251,24 @@ def status(ref: str, root: str | None, api_url: str | None, fmt: str) -> int:
                    "five).")
 @click.option("--max-page-size", type=click.IntRange(min=1), default=None,
               help="Answer at most N items per list page, whatever limit asks.")
+@click.option("--refuse-used-template-delete", is_flag=True,
+              help="Answer 409 to deleting a template that models still use (default: "
+                   "delete it; the models keep the dangling id).")
+@click.option("--request-log", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Append one line per API request to FILE: METHOD PATH STATUS.")
 @click.option("--insecure", is_flag=True, help="Start without an API key (local play only).")
 def serve(host: str, port: int, db: str | None, api_key: str | None,
           accounts: tuple[str, ...], latency_ms: float, fault_rate: float, fault_seed: int,
-          fault_kinds: str | None, max_page_size: int | None, insecure: bool) -> int:
-    """Run a local model-templates API (for the demo, tests and your own CI)."""
+          fault_kinds: str | None, max_page_size: int | None,
+          refuse_used_template_delete: bool, request_log: str | None, insecure: bool) -> int:
+    """Run a local model-templates and models API (for the demo, tests and your own CI)."""
     from registry.server.main import serve as run
 
     return run(host=host, port=port, db=db, api_key=api_key, accounts=list(accounts),
                latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
-               fault_kinds=fault_kinds, max_page_size=max_page_size, insecure=insecure)
+               fault_kinds=fault_kinds, max_page_size=max_page_size,
+               refuse_used_template_delete=refuse_used_template_delete,
+               request_log=request_log, insecure=insecure)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
