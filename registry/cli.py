@@ -182,10 +182,12 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
               help="Sync a commit older than the last one synced (the API goes back to it).")
 @click.option("--no-record", is_flag=True,
               help="Neither check nor write the last-synced record (local experiments).")
+@click.option("--force-delete-used", is_flag=True,
+              help="Delete templates that models still use (the models keep a dangling id).")
 def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
          allow_deletes: int | None, adopt: bool, call_timeout: float, dry_run: bool,
          parallelism: int, fmt: str, report: str | None, allow_rollback: bool,
-         no_record: bool) -> int:
+         no_record: bool, force_delete_used: bool) -> int:
     """Push the templates of a commit to the API: create, replace, delete."""
     from registry.commands.plan import Options
     from registry.commands.sync import sync_command
@@ -193,7 +195,7 @@ def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
     options = Options(ref, root, prune, api_url, allow_deletes, adopt, call_timeout)
     return sync_command(options, fmt=fmt, dry_run=dry_run, parallelism=parallelism,
                         report_file=report, allow_rollback=allow_rollback,
-                        record=not no_record)
+                        record=not no_record, force_delete_used=force_delete_used)
 
 
 @cli.command("import")

@@ -216,6 +216,9 @@ def _rules(table: Any, where: str) -> dict[str, str]:
         if severity not in SEVERITIES:
             raise ConfigError(f"{where}: {rule_id} = {severity!r}; use one of "
                               f"{', '.join(repr(s) for s in SEVERITIES)}")
+        if BY_ID[rule_id].essential and severity != "error":
+            raise ConfigError(f"{where}: {rule_id} cannot be {severity!r}: a template that "
+                              "breaks it cannot be loaded or pushed")
     return dict(table)
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from registry.blobstore import BlobStore
 from registry.compare import canonical_json
@@ -24,9 +24,13 @@ from registry.prices import price_table
 from registry.render.findings import render_findings
 from registry.render.terminal import escape
 
+if TYPE_CHECKING:
+    from registry.client import ApiClient
+
 
 class Lister(Protocol):
     def list_templates(self, account_id: str) -> list[dict[str, Any]]: ...
+    def list_models(self, account_id: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Options:
     allow_deletes: int | None = None
     adopt: bool = False
     call_timeout: float = 60.0  # seconds per API call (the client's retry_deadline)
+    env: str | None = None  # --env NAME: a configured environment (registry.environments)
 
 
 def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list[Desired]]:
@@ -71,7 +76,9 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
     desired = []
     for path, _ in entries:
         identity, body = results[path].identity, bodies[path]
-        assert identity is not None and body is not None, "valid templates load"
+        if identity is None or body is None:  # the essential rules make this unreachable
+            raise InvalidTemplates(f"{escape(path)} at {escape(ref)} does not load as a "
+                                   "template; nothing was planned")
         desired.append(Desired(path, identity.account_id, identity.name, *body))
     return commit, desired
 
@@ -85,6 +92,7 @@ class State:
     desired: list[Desired]
     owned: dict[Key, set[str]]
     remote: dict[str, list[dict[str, Any]]]
+    models: dict[str, list[dict[str, Any]]]
 
 
 def gather(config: Config, options: Options, client: Lister, store: BlobStore, *,
@@ -109,9 +117,14 @@ def gather(config: Config, options: Options, client: Lister, store: BlobStore, *
         for key, blobs in older.items():
             owned.setdefault(key, set()).update(blobs)
     accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned} | set(config.accounts))
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(accounts)))) as pool:
-        remote = dict(zip(accounts, pool.map(client.list_templates, accounts), strict=True))
-    return State(commit, desired, owned, remote)
+    # Templates and models of every account at once: one list call per page per account
+    # for each kind, nothing more.
+    with ThreadPoolExecutor(max_workers=min(8, max(1, 2 * len(accounts)))) as pool:
+        templates = [pool.submit(client.list_templates, a) for a in accounts]
+        models = [pool.submit(client.list_models, a) for a in accounts]
+        remote = {a: f.result() for a, f in zip(accounts, templates, strict=True)}
+        used = {a: f.result() for a, f in zip(accounts, models, strict=True)}
+    return State(commit, desired, owned, remote, used)
 
 
 def build_plan(config: Config, options: Options, client: Lister, *,
@@ -126,21 +139,33 @@ def build_plan(config: Config, options: Options, client: Lister, *,
         safety = Safety(config.max_deletes, options.allow_deletes, config.protect)
         return compute_plan(state.desired, state.remote, set(state.owned), ref=options.ref,
                             commit=state.commit, prune=options.prune, safety=safety,
-                            adopt=options.adopt, prices=price_table(config.prices),
+                            adopt=options.adopt, models=state.models,
+                            prices=price_table(config.prices),
                             versions=lambda key: versions(config.root,
                                                           state.owned.get(key, set()), store))
     finally:
         store.save()
 
 
+def connect(config: Config, options: Options) -> ApiClient:
+    """The API client of OPTIONS: with --env, that environment's base URL and key
+    variable (never the default key), else the default ones."""
+    from registry.client import ApiClient
+    from registry.environments import environment
+
+    env = environment(config, options.env) if options.env is not None else None
+    return ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
+                              env_base_url=env.base_url if env else None,
+                              key_env=env.api_key_env if env else None,
+                              retry_deadline=options.call_timeout)
+
+
 def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False,
                  fail_on_breaking: bool = False) -> int:
-    from registry.client import ApiClient
     from registry.render.plan import render_plan
 
     config = load_config(options.root)
-    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
-                            retry_deadline=options.call_timeout) as client:
+    with connect(config, options) as client:
         plan = build_plan(config, options, client)
     print(render_plan(plan, fmt))
     if fail_on_breaking and plan.breaking:
