@@ -83,6 +83,7 @@ class Rendered(NamedTuple):
 class Renderings:
     """Every template rendered in each environment, for the registry-wide stage."""
 
+    environments: list[Environment] = field(default_factory=list)  # the configuration's order
     results: dict[str, dict[str, Rendered]] = field(default_factory=dict)  # env -> template
     patches: dict[str, dict[str, str]] = field(default_factory=dict)  # env -> template -> patch
     orphans: dict[str, list[str]] = field(default_factory=dict)  # env -> patches, no template
@@ -331,13 +332,13 @@ def environment_findings(config: Config, renderings: Renderings,
     severities applied; a finding several environments share once, naming them; sorted."""
     from registry.validation import configured, ownership, uniqueness
 
-    order = [name for name in config.environments if name in renderings.results]
+    order = [env.name for env in renderings.environments]
     tagged: list[tuple[Finding, str | None]] = []
     base_used: dict[str, set[int]] = defaultdict(set)
     bases: dict[str, Rendered] = {}
     shown_patches: list[tuple[str, str, Rendered]] = []
-    for name in order:
-        env = config.environments[name]
+    for env in renderings.environments:
+        name = env.name
         results = renderings.results[name]
         patches = renderings.patches.get(name, {})
         reported = [t for t in results if _wanted(selection, t, patches.get(t))]
@@ -431,7 +432,7 @@ def render_environment(config: Config, env: Environment, templates: Mapping[str,
     """
     check_layout(config)
     settings = settings or config.content
-    renderings = Renderings({env.name: {}}, {env.name: {}}, {env.name: []})
+    renderings = Renderings([env], {env.name: {}}, {env.name: {}}, {env.name: []})
     results, by_template = renderings.results[env.name], renderings.patches[env.name]
     bodies: dict[str, dict[str, Any]] = {}
     pending: list[tuple[str, bytes]] = []

@@ -236,6 +236,7 @@ def check_environments(config: Config, templates: Sequence[str], *, use_cache: b
     jobs: list[tuple[bytes, bytes | None, Environment, ContentSettings, bool]] = []
     known = set(templates)
     for env in config.environments.values():
+        renderings.environments.append(env)
         overlay = config.root / env.overlay if env.overlay else None
         listed = set(files_mod.discover(overlay, config.root)) \
             if overlay is not None and overlay.is_dir() else set()

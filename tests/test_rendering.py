@@ -226,8 +226,7 @@ class Store:
 
 def test_render_environment_from_file_contents(tmp_path: Any,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    config = Config(tmp_path, accounts={"acct-test": ["templates/**"]},
-                    environments={"production": PRODUCTION})
+    config = Config(tmp_path, accounts={"acct-test": ["templates/**"]})  # ENV given apart
     templates = {"templates/a.yaml": named("a").encode(), "templates/b.yaml": named("b").encode(),
                  "templates/c.yaml": named("A").encode()}
     patches = {"overlays/production/b.yaml": b"vendor_configuration:\n  endpoint_config:\n"

@@ -70,9 +70,9 @@ def _environments(config: Config, universe: list[str], templates: list[str],
 
 def _select(config: Config, paths: Sequence[str], only_registry_files: bool
             ) -> tuple[list[str], list[str]]:
-    """(templates, patches) among PATHS, root-relative: a file under an overlay folder of
-    an environment is a patch; any other is a template, unless ONLY_REGISTRY_FILES, where
-    files outside the templates folder (or the root) are ignored."""
+    """(templates, patches) among PATHS, root-relative: a YAML file under an overlay folder
+    of an environment is a patch; any other file is a template, unless ONLY_REGISTRY_FILES,
+    where files outside the templates folder (or the root) are ignored."""
     templates, patches = set(), set()
     for given in paths:
         absolute = Path(given).resolve()
@@ -84,8 +84,9 @@ def _select(config: Config, paths: Sequence[str], only_registry_files: bool
             if only_registry_files:
                 continue
             raise ConfigError(f"{given}: outside the registry root {config.root}") from None
-        if any(env.overlay and rel.startswith(env.overlay + "/")
-               for env in config.environments.values()):
+        if files_mod.is_template(rel) and any(
+                env.overlay and rel.startswith(env.overlay + "/")
+                for env in config.environments.values()):
             patches.add(rel)
         elif not only_registry_files or config.templates == "." or \
                 rel.startswith(config.templates + "/"):

@@ -247,7 +247,7 @@ def test_paths_mode_with_templates_and_patches(tmp_path: Path,
         "overlays/production/acct-b/y.yaml": MORE_MEMORY,
         "overlays/staging/acct-b/y.yaml": "model_type: GENERIC\n",
         "overlays/staging/acct-b/gone.yaml": "model_type: GENERIC\n",
-        "notes.yaml": "- not a template\n"})
+        "notes.yaml": "- not a template\n", "overlays/staging/README.md": "# patches\n"})
     monkeypatch.chdir(tmp_path)
     staging_clash = ("templates/acct-b/y.yaml:1:7: error unique-name: template name 'y' in "
                      "account 'acct-staging' differs only in case or spaces from the one in "
@@ -271,7 +271,8 @@ def test_paths_mode_with_templates_and_patches(tmp_path: Path,
         "the same path under the templates folder (in staging)",
         "1 file(s) checked: 1 error(s), 0 warning(s)."]
     # The hook's mode: files that are neither templates nor patches are ignored...
-    assert run(capsys, "--only-registry-files", "notes.yaml", "pyproject.toml") == (
+    assert run(capsys, "--only-registry-files", "notes.yaml", "pyproject.toml",
+               "overlays/staging/README.md") == (
         0, ["0 file(s) checked: no problems found."], "")
     assert run(capsys, "--only-registry-files", "notes.yaml",
                "overlays/staging/acct-b/y.yaml")[1] == [
