@@ -32,14 +32,21 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--root", type=click.Path(file_okay=False), default=None,
-              help="Registry root (default: the nearest folder up with pyproject.toml or .git).")
+              help="Registry root (default: the registry PATHS are in: the nearest folder up "
+                   "whose pyproject.toml has [tool.template-registry]; else the nearest folder "
+                   "up from here with pyproject.toml or .git).")
 @click.option("--format", "fmt", type=_formats("findings"), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the validation cache.")
-def validate(paths: tuple[str, ...], root: str | None, fmt: str, no_cache: bool) -> int:
+@click.option("--only-registry-files", is_flag=True,
+              help="Of PATHS, check only templates and patches; ignore other files (for hooks "
+                   "that pass any YAML file).")
+def validate(paths: tuple[str, ...], root: str | None, fmt: str, no_cache: bool,
+             only_registry_files: bool) -> int:
     """Validate template files (all of them, or PATHS as pre-commit passes them)."""
     from registry.commands.validate import validate as run
 
-    return run(list(paths), root=root, fmt=fmt, use_cache=not no_cache)
+    return run(list(paths), root=root, fmt=fmt, use_cache=not no_cache,
+               only_registry_files=only_registry_files)
 
 
 @cli.command()
@@ -119,6 +126,19 @@ def cost(ref: str | None, root: str | None, fmt: str) -> int:
     from registry.commands.cost import cost_command
 
     return cost_command(ref=ref, root=root, fmt=fmt)
+
+
+@cli.command()
+@click.option("--env", "envs", multiple=True, required=True, metavar="NAME",
+              help="An environment (give two: --env staging --env production).")
+@click.option("--ref", default=None, help="Compare the templates of this git commit instead.")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--format", "fmt", type=_formats("diff"), default="text", show_default=True)
+def diff(envs: tuple[str, ...], ref: str | None, root: str | None, fmt: str) -> int:
+    """Show how two environments' rendered templates differ, field by field."""
+    from registry.commands.diff import diff_command
+
+    return diff_command(envs, ref=ref, root=root, fmt=fmt)
 
 
 def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
