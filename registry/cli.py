@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +17,9 @@ from registry.enums import ENDPOINT_TYPES, GPU_TYPES, MODEL_TYPES
 from registry.errors import ExitCode, RegistryError
 from registry.render import terminal
 from registry.render.formats import Kind, choices
+
+if TYPE_CHECKING:
+    from registry.commands.plan import Options
 
 
 def _formats(kind: Kind) -> click.Choice[str]:
@@ -162,9 +166,23 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
         click.option("--call-timeout", type=click.FloatRange(min=0, min_open=True),
                      default=60.0, show_default=True,
                      help="Seconds one API call may take, retries and waits included."),
+        ENV_OPTION,
     )):
         command = option(command)
     return command
+
+
+ENV_OPTION = click.option(
+    "--env", default=None, metavar="NAME",
+    help="A configured environment: its base URL, key variable, accounts and patches.")
+SHARED = ("ref", "root", "prune", "api_url", "allow_deletes", "adopt", "call_timeout", "env")
+
+
+def _options(kwargs: dict[str, Any]) -> Options:
+    """The shared options of plan and sync, taken out of a command's KWARGS."""
+    from registry.commands.plan import Options
+
+    return Options(**{name: kwargs.pop(name) for name in SHARED})
 
 
 @cli.command()
@@ -174,15 +192,12 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
               help="Exit 0 without changes, 2 with changes, 1 on any error.")
 @click.option("--fail-on-breaking", is_flag=True,
               help="Exit 1 when a planned change breaks models or their callers.")
-def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, adopt: bool, call_timeout: float, fmt: str,
-         detailed_exitcode: bool, fail_on_breaking: bool) -> int:
+def plan(fmt: str, detailed_exitcode: bool, fail_on_breaking: bool, **shared: Any) -> int:
     """Show what sync would change (read-only)."""
-    from registry.commands.plan import Options, plan_command
+    from registry.commands.plan import plan_command
 
     try:
-        options = Options(ref, root, prune, api_url, allow_deletes, adopt, call_timeout)
-        return plan_command(options, fmt=fmt, detailed_exitcode=detailed_exitcode,
+        return plan_command(_options(shared), fmt=fmt, detailed_exitcode=detailed_exitcode,
                             fail_on_breaking=fail_on_breaking)
     except RegistryError as exc:
         if detailed_exitcode:  # as Terraform: 2 means "changes", so every error is 1
@@ -204,16 +219,13 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
               help="Neither check nor write the last-synced record (local experiments).")
 @click.option("--force-delete-used", is_flag=True,
               help="Delete templates that models still use (the models keep a dangling id).")
-def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, adopt: bool, call_timeout: float, dry_run: bool,
-         parallelism: int, fmt: str, report: str | None, allow_rollback: bool,
-         no_record: bool, force_delete_used: bool) -> int:
+def sync(dry_run: bool, parallelism: int, fmt: str, report: str | None,
+         allow_rollback: bool, no_record: bool, force_delete_used: bool,
+         **shared: Any) -> int:
     """Push the templates of a commit to the API: create, replace, delete."""
-    from registry.commands.plan import Options
     from registry.commands.sync import sync_command
 
-    options = Options(ref, root, prune, api_url, allow_deletes, adopt, call_timeout)
-    return sync_command(options, fmt=fmt, dry_run=dry_run, parallelism=parallelism,
+    return sync_command(_options(shared), fmt=fmt, dry_run=dry_run, parallelism=parallelism,
                         report_file=report, allow_rollback=allow_rollback,
                         record=not no_record, force_delete_used=force_delete_used)
 
@@ -231,13 +243,16 @@ def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
 @click.option("--format", "fmt", type=_formats("import"), default="text", show_default=True)
 @click.option("--ignore-findings", is_flag=True,
               help="Write an ignore comment above each line with a finding.")
+@ENV_OPTION
 def import_(accounts: tuple[str, ...], name_glob: str | None, root: str | None,
-            api_url: str | None, dry_run: bool, fmt: str, ignore_findings: bool) -> int:
+            api_url: str | None, dry_run: bool, fmt: str, ignore_findings: bool,
+            env: str | None) -> int:
     """Write templates made by hand (UI or API) that no file defines into files."""
     from registry.commands.import_ import import_command
 
     return import_command(accounts, name_glob=name_glob, root=root, api_url=api_url,
-                          dry_run=dry_run, fmt=fmt, ignore_findings=ignore_findings)
+                          dry_run=dry_run, fmt=fmt, ignore_findings=ignore_findings,
+                          env=env)
 
 
 @cli.command()
@@ -246,12 +261,13 @@ def import_(accounts: tuple[str, ...], name_glob: str | None, root: str | None,
 @click.option("--api-url", default=None,
               help="API base URL (else SGP_CLIENT_BASE_URL, config base_url, production).")
 @click.option("--format", "fmt", type=_formats("status"), default="text", show_default=True)
-def status(ref: str, root: str | None, api_url: str | None, fmt: str) -> int:
+@ENV_OPTION
+def status(ref: str, root: str | None, api_url: str | None, fmt: str, env: str | None) -> int:
     """Show each template of a commit with its remote id(s): in sync, differs, missing."""
     from registry.commands.plan import Options
     from registry.commands.status import status_command
 
-    return status_command(Options(ref, root, api_url=api_url), fmt=fmt)
+    return status_command(Options(ref, root, api_url=api_url, env=env), fmt=fmt)
 
 
 @cli.command()
