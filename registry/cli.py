@@ -145,6 +145,18 @@ def diff(envs: tuple[str, ...], ref: str | None, root: str | None, fmt: str) -> 
     return diff_command(envs, ref=ref, root=root, fmt=fmt)
 
 
+@cli.command()
+@click.option("--env", "name", default=None, metavar="NAME", help="Only this environment.")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--format", "fmt", type=_formats("environments"), default="text",
+              show_default=True)
+def environments(name: str | None, root: str | None, fmt: str) -> int:
+    """List the environments: base URL, key variable, overlay, accounts (for CI too)."""
+    from registry.commands.environments import environments_command
+
+    return environments_command(root=root, name=name, fmt=fmt)
+
+
 def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
     """The options plan and sync share."""
     for option in reversed((
