@@ -304,8 +304,8 @@ def test_an_environment_name_that_could_break_the_marker_is_refused(tmp_path: Pa
                                                                    command: str) -> None:
     with GitHubStandIn() as github:
         github.add_pull_request(PR)
-        done = run(github, tmp_path, "plan\n", "--env", "a -->\x1b", command=command,
-                   *(["--exit-code", "2"] if command == "drift" else []))
+        extra = ["--exit-code", "2"] if command == "drift" else []
+        done = run(github, tmp_path, "plan\n", "--env", "a -->\x1b", *extra, command=command)
         assert (done.returncode, done.stdout) == (2, "")
         assert done.stderr == ("template-registry: --env a -->\\x1b: not an environment name "
                                "(letters, digits, '.', '_', '-')\n")
