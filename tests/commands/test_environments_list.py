@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,25 @@ def test_it_runs_without_the_sync_extra() -> None:
                           text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=60)
     assert (done.returncode, done.stderr) == (0, "")
     assert json.loads(done.stdout)["environments"][0]["api_key_env"] == "SGP_STAGING_API_KEY"
+
+
+def environments_section() -> str:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("\n## Environments\n", 1)[1].split("\n## ", 1)[0]
+
+
+def test_the_readme_shows_this_repositorys_configuration(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """The README's example is what this repository runs: its environment tables, its
+    patches, and what `environments` prints for them."""
+    section = environments_section()
+    config = section.split("```toml\n", 1)[1].split("```\n", 1)[0]
+    assert config in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    patches = re.findall(r"```yaml\n(# (overlays/\S+):.*?)```\n", section, re.S)
+    assert [path for _, path in patches] == [
+        "overlays/staging/genai/batch-summarizer-async.yaml",
+        "overlays/production/genai/batch-summarizer-async.yaml"]
+    for text, path in patches:
+        assert (ROOT / path).read_text(encoding="utf-8") == text
+    shown = section.split("$ template-registry environments\n", 1)[1].split("```", 1)[0]
+    assert run(capsys, "--root", str(ROOT)) == (0, shown, "")
