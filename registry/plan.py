@@ -394,7 +394,8 @@ def _dependents(actions: list[Action], models: dict[str, list[dict[str, Any]]]
             if isinstance(template_id, str):
                 using[template_id].append(ModelRef(str(model["id"]), str(model.get("name")),
                                                    template_id))
-    return [replace(a, used_by=tuple(sorted(m for t in a.remote_ids for m in using.get(t, ()))))
+    return [replace(a, used_by=tuple(sorted((m for t in a.remote_ids for m in using.get(t, ())),
+                                            key=lambda m: (m.name, m.id))))
             for a in actions]
 
 

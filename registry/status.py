@@ -81,7 +81,8 @@ def compute_status(desired: Iterable[Desired], remote: dict[str, list[dict[str, 
         state: State = "in sync" if equal else ("differs" if remotes else "missing")
         ids = tuple(str(r.get("id")) for r in remotes)
         rows.append(Row(item.account_id, item.name, item.path, state, ids,
-                        tuple(sorted(m for i in ids for m in using.get(i, ())))))
+                        tuple(sorted((m for i in ids for m in using.get(i, ())),
+                                     key=lambda m: (m.name, m.id)))))
     unmanaged = tuple((key[0], key[1], tuple(str(r.get("id")) for r in found[key]))
                       for key in sorted(set(found) - wanted - owned))
     return Status(ref, commit, tuple(rows), unmanaged)

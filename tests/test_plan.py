@@ -249,6 +249,11 @@ def test_actions_name_the_models_on_the_templates_they_delete() -> None:
     assert "id id-b: removed from git (used by 1 model(s))" in text
     markdown = render_plan(plan, "markdown")
     assert "| 1 model(s): <code>search&#124;bot</code> |" in markdown
+    # The change of model_type is breaking: the models it breaks are named there too.
+    breaking = [line for line in markdown.splitlines() if line.startswith("- ~ replace")]
+    assert breaking == ["- ~ replace <code>acct-1/a</code>: changes&#32;model&#95;type&#32;from"
+                        "&#32;&#39;GENERIC&#39;&#32;to&#32;&#39;COMPLETION&#39;. Used by 1 "
+                        "model(s): <code>chat</code>."]
     assert json.loads(render_plan(plan, "json"))["actions"][1]["used_by"] == [
         {"id": "m2", "name": "search|bot", "template_id": "id-b"}]
     unknown = compute_plan([Desired.from_body("t/a.yaml", changed)], state, set())

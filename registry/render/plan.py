@@ -192,7 +192,8 @@ def _breaking_section(plan: Plan) -> list[str]:
     for action in plan.breaking:
         who = md.code(f"{action.account_id}/{action.name}")
         why = "; ".join(md.text(reason) for reason in action.breaking)
-        lines.append(f"- {SYMBOL[action.kind]} {action.kind} {who}: {why}.")
+        used = f" Used by {_models(action)}." if action.used_by else ""
+        lines.append(f"- {SYMBOL[action.kind]} {action.kind} {who}: {why}.{used}")
     return lines
 
 
