@@ -40,7 +40,8 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
     log = sys.stderr if fmt == "json" else sys.stdout
     with connect(config, options) as client:
         commit = gitrepo.commit_id(config.root, options.ref)
-        history = synced.Record.for_api(config.root, client.base_url) if record else None
+        history = (synced.Record.for_api(config.root, client.base_url, options.env)
+                   if record else None)
         last = history.read() if history is not None else None
         rollback_from = synced.check_order(config.root, last, commit, options.ref,
                                            allow_rollback=allow_rollback)

@@ -162,3 +162,35 @@ def test_status_and_import_in_an_environment(
     assert "account_id: acct-1\n" in (repo / written["path"]).read_text()
     commit(repo, "import made-in-prod")
     assert run(repo, "plan", "--env", "production", "--detailed-exitcode").returncode == 0
+
+
+def test_two_environments_behind_one_api_keep_their_own_records(tmp_path: Path) -> None:
+    """Production may lag staging on one API: its record is its own."""
+    with running_server(api_key=STAGING_KEY) as server:
+        repo = init_repo(tmp_path / "repo")
+        (repo / "pyproject.toml").write_text(f"""\
+[tool.template-registry.environments.staging]
+base_url = "{server.url}"
+api_key_env = "STAGING_KEY"
+accounts = {{"acct-1" = "acct-1-staging"}}
+
+[tool.template-registry.environments.production]
+base_url = "{server.url}"
+api_key_env = "PRODUCTION_KEY"
+accounts = {{"acct-1" = "acct-1-prod"}}
+""")
+        write(repo, {"templates/acct-1/a.yaml": named("a", "acct-1")})
+        commit(repo, "a")
+        older = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True,
+                               text=True, check=True).stdout.strip()
+        write(repo, {"templates/acct-1/b.yaml": named("b", "acct-1")})
+        commit(repo, "b")
+        env = {"PRODUCTION_KEY": STAGING_KEY}  # one API: one key for both here
+        assert run(repo, "sync", "--env", "staging").returncode == 0
+        done = subprocess.run([sys.executable, "-m", "registry", "sync", "--env", "production",
+                               "--ref", older, "--root", str(repo)],
+                              env={**os.environ, **env}, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert sorted(held(server, STAGING_KEY)) == [
+            ("acct-1-prod", "a"), ("acct-1-staging", "a"), ("acct-1-staging", "b")]
