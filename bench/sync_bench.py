@@ -7,6 +7,9 @@
    with a warm cache.
 3. History: `plan` on a repository whose templates folder has COMMITS commits (one edit
    each), first run (every historic blob read once) and second run (blob ids cached).
+4. Models: the same 10,000 templates with one model each (10,000 models), a warm `plan`:
+   its time, and its calls from the server's request log (one list call per page per
+   account for each kind, nothing more).
 
     .venv/bin/python bench/sync_bench.py [--templates 1000] [--large 10000] [--commits 3000]
 """
@@ -91,6 +94,37 @@ def plan_versus_validate(work: Path, count: int, env: dict[str, str]) -> list[st
     return rows
 
 
+def with_models(work: Path, count: int, env: dict[str, str]) -> list[str]:
+    """A warm plan of COUNT templates with one model each: time and list calls."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    repo = make_repo(work / "models", count)
+    log = work / "requests.log"
+    with running_server("--request-log", str(log), api_key=KEY) as server:
+        run(["sync", "--root", str(repo)], url=server.url, env=env)
+        with server.client() as client:
+            templates = client.get("/v4/model-templates", params={"limit": 10000}).json()
+
+            def add(template: dict[str, str]) -> None:
+                client.post("/v4/models", json={
+                    "name": f"model-{template['name']}", "account_id": template["account_id"],
+                    "model_type": "GENERIC", "model_template_id": template["id"]}
+                ).raise_for_status()
+
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(add, templates["items"]))
+        run(["plan", "--root", str(repo)], url=server.url, env=env)  # warm the caches
+        log.write_text("")
+        seconds = run(["plan", "--root", str(repo)], url=server.url, env=env)
+    calls = [line.split()[:2] for line in log.read_text().splitlines()]
+    kinds = {path: sum(1 for method, p in calls if method == "GET" and p == path)
+             for path in ("/v4/model-templates", "/v4/models")}
+    return [f"| plan {count:,} unchanged templates with {len(templates['items']):,} models "
+            f"(warm cache) | {seconds:.2f} s; {len(calls)} calls: "
+            f"{kinds['/v4/model-templates']} template pages and {kinds['/v4/models']} model "
+            "pages (1,000 per page, 10 accounts), nothing else |"]
+
+
 def history(work: Path, commits: int, env: dict[str, str]) -> list[str]:
     repo = make_repo(work / "history", 20)
     target = next(iter(sorted((repo / "templates").rglob("*.yaml"))))
@@ -124,14 +158,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--templates", type=int, default=1000)
     parser.add_argument("--large", type=int, default=10000)
     parser.add_argument("--commits", type=int, default=3000)
+    parser.add_argument("--only-models", action="store_true",
+                        help="Only the models scenario (4).")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="sync-bench-"))
     env = {**os.environ, "TEMPLATE_REGISTRY_CACHE_DIR": str(work / "cache")}
     try:
         rows = ["| scenario | time |", "|---|---|"]
-        rows += parallelism(work, args.templates, env)
-        rows += plan_versus_validate(work, args.large, env)
-        rows += history(work, args.commits, env)
+        if not args.only_models:
+            rows += parallelism(work, args.templates, env)
+            rows += plan_versus_validate(work, args.large, env)
+            rows += history(work, args.commits, env)
+        rows += with_models(work, args.large, env)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")

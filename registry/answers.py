@@ -76,8 +76,12 @@ class Page:
     per_page: int | None
 
 
-def read_page(data: Any, account_id: str) -> Page:
-    """The page in DATA (a decoded list answer for ACCOUNT_ID); AnswerError if malformed."""
+def read_page(data: Any, account_id: str, *, models: bool = False) -> Page:
+    """The page in DATA (a decoded list answer for ACCOUNT_ID); AnswerError if malformed.
+
+    A model's `model_template_id`, when present, must be a plain identifier too: the plan
+    moves models by it.
+    """
     if not isinstance(data, dict):
         raise AnswerError(f"the answer is {kind(data)}, not an object")
     if "items" not in data:
@@ -85,7 +89,9 @@ def read_page(data: Any, account_id: str) -> Page:
     items = data["items"]
     if not isinstance(items, list):
         raise AnswerError(f"items is {kind(items)}, not a list")
-    problems = [p for i, item in enumerate(items) if (p := item_problem(item, i, account_id))]
+    problems = [p for i, item in enumerate(items)
+                if (p := item_problem(item, i, account_id) or (
+                    models and _template_id_problem(item, i)))]
     if problems:
         more = len(problems) - MAX_PROBLEMS
         listed = "; ".join(problems[:MAX_PROBLEMS]) + (f"; and {more} more" if more > 0 else "")
@@ -111,6 +117,13 @@ def item_problem(item: Any, index: int, account_id: str) -> str | None:
     return None
 
 
+def _template_id_problem(item: dict[str, Any], index: int) -> str | None:
+    value = item.get("model_template_id")
+    if value is None or is_plain_id(value):
+        return None
+    return f"item {index}: model_template_id {shown(value)} is not a plain identifier"
+
+
 def _count(data: dict[str, Any], name: str, minimum: int) -> int | None:
     """An optional whole number of the answer; AnswerError when present but not one."""
     value = data.get(name)
@@ -128,9 +141,10 @@ class Listing:
     then the listing (one item per id, in the order first seen).
     """
 
-    def __init__(self, account_id: str, page_size: int) -> None:
+    def __init__(self, account_id: str, page_size: int, noun: str = "templates") -> None:
         self.account_id = account_id
         self.page_size = page_size
+        self.noun = noun
         self.page = 1
         self.max_pages = MAX_PAGES
         self._announced = ""
@@ -152,13 +166,14 @@ class Listing:
             per_page = page.per_page or self.page_size
             needed = -(-page.total // per_page)
             self.max_pages = min(MAX_PAGES, needed + 1)
-            self._announced = f" ({page.total:,} templates announced at {per_page} per page)"
+            self._announced = (f" ({page.total:,} {self.noun} announced at {per_page} per "
+                               "page)")
         if not page.items:
             return True
         for item in page.items:
             self._items.setdefault(item["id"], item)
         if len(self._items) > MAX_ITEMS:
-            raise AnswerError(f"more than {MAX_ITEMS:,} templates: the listing is refused")
+            raise AnswerError(f"more than {MAX_ITEMS:,} {self.noun}: the listing is refused")
         if page.total is not None and len(self._items) >= page.total:
             return True
         if self.page >= self.max_pages:

@@ -21,14 +21,16 @@ import marshal
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from registry.results import FileResult
 
 FORMAT = 2
 RACY_NS = 2_000_000_000
 StatKey = tuple[int, int, int, int]
+T = TypeVar("T")
 _PACKAGE_DIR = Path(__file__).resolve().parent
 # Every module of these packages: a finding can come from any of them, and a list kept by
 # hand once missed one (a stale result can hide an error).
@@ -113,18 +115,28 @@ class ResultCache:
         self._new_stats[rel] = (stat_key(stat), digest_)
 
     def get(self, key: bytes) -> FileResult | None:
+        return self.get_plain(key, FileResult.from_plain)
+
+    def put(self, key: bytes, result: FileResult) -> None:
+        self._new[key] = result.to_plain()
+
+    def get_plain(self, key: bytes, decode: Callable[[Any], T]) -> T | None:
+        """The result stored under KEY, rebuilt by DECODE (a result type's `from_plain`),
+        or None; kept for the next run. A rendered template's result (registry.rendering)
+        is stored this way under a key of its inputs, beside the files' results."""
         plain = self._new.get(key) or self._old.get(key)
         if plain is None:
             return None
         try:
-            result = FileResult.from_plain(plain)
+            result = decode(plain)
         except (TypeError, ValueError):
             return None
         self._new[key] = plain
         return result
 
-    def put(self, key: bytes, result: FileResult) -> None:
-        self._new[key] = result.to_plain()
+    def put_plain(self, key: bytes, plain: Any) -> None:
+        """Store PLAIN (made of what marshal stores: no named tuples) under KEY."""
+        self._new[key] = plain
 
     def save(self) -> None:
         """Keep only the results of this run's files (the cache never grows without bound)."""

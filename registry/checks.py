@@ -44,9 +44,7 @@ def check_and_load(raw: bytes, path: str = "", settings: ContentSettings = DEFAU
     findings = list(loaded.findings)
     doc = loaded.document
     if doc is not None:
-        for rule in CONTENT_RULES:
-            findings += rule(doc)
-        findings += launch_resources.check(doc, settings.launch)
+        findings += content_findings(doc, settings)
     if settings.off:
         findings = [f for f in findings if f.rule not in settings.off]
     directives = ignores.parse(raw.decode("utf-8", "replace")) \
@@ -58,6 +56,16 @@ def check_and_load(raw: bytes, path: str = "", settings: ContentSettings = DEFAU
     result = FileResult(rows, identity_of(doc) if doc is not None else None, plain,
                         sorted(used))
     return result, (doc.data if doc is not None else None)
+
+
+def content_findings(doc: Document, settings: ContentSettings = DEFAULT_CONTENT
+                     ) -> list[Finding]:
+    """Every content rule's findings on DOC (a file's, or a rendered one's)."""
+    findings: list[Finding] = []
+    for rule in CONTENT_RULES:
+        findings += rule(doc)
+    findings += launch_resources.check(doc, settings.launch)
+    return findings
 
 
 def capped(rows: list[Row], omitted: int = 0) -> list[Row]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +17,9 @@ from registry.enums import ENDPOINT_TYPES, GPU_TYPES, MODEL_TYPES
 from registry.errors import ExitCode, RegistryError
 from registry.render import terminal
 from registry.render.formats import Kind, choices
+
+if TYPE_CHECKING:
+    from registry.commands.plan import Options
 
 
 def _formats(kind: Kind) -> click.Choice[str]:
@@ -32,14 +36,21 @@ def cli() -> None:
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--root", type=click.Path(file_okay=False), default=None,
-              help="Registry root (default: the nearest folder up with pyproject.toml or .git).")
+              help="Registry root (default: the registry PATHS are in: the nearest folder up "
+                   "whose pyproject.toml has [tool.template-registry]; else the nearest folder "
+                   "up from here with pyproject.toml or .git).")
 @click.option("--format", "fmt", type=_formats("findings"), default="text", show_default=True)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the validation cache.")
-def validate(paths: tuple[str, ...], root: str | None, fmt: str, no_cache: bool) -> int:
+@click.option("--only-registry-files", is_flag=True,
+              help="Of PATHS, check only templates and patches; ignore other files (for hooks "
+                   "that pass any YAML file).")
+def validate(paths: tuple[str, ...], root: str | None, fmt: str, no_cache: bool,
+             only_registry_files: bool) -> int:
     """Validate template files (all of them, or PATHS as pre-commit passes them)."""
     from registry.commands.validate import validate as run
 
-    return run(list(paths), root=root, fmt=fmt, use_cache=not no_cache)
+    return run(list(paths), root=root, fmt=fmt, use_cache=not no_cache,
+               only_registry_files=only_registry_files)
 
 
 @cli.command()
@@ -121,6 +132,31 @@ def cost(ref: str | None, root: str | None, fmt: str) -> int:
     return cost_command(ref=ref, root=root, fmt=fmt)
 
 
+@cli.command()
+@click.option("--env", "envs", multiple=True, required=True, metavar="NAME",
+              help="An environment (give two: --env staging --env production).")
+@click.option("--ref", default=None, help="Compare the templates of this git commit instead.")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--format", "fmt", type=_formats("diff"), default="text", show_default=True)
+def diff(envs: tuple[str, ...], ref: str | None, root: str | None, fmt: str) -> int:
+    """Show how two environments' rendered templates differ, field by field."""
+    from registry.commands.diff import diff_command
+
+    return diff_command(envs, ref=ref, root=root, fmt=fmt)
+
+
+@cli.command()
+@click.option("--env", "name", default=None, metavar="NAME", help="Only this environment.")
+@click.option("--root", type=click.Path(file_okay=False), default=None)
+@click.option("--format", "fmt", type=_formats("environments"), default="text",
+              show_default=True)
+def environments(name: str | None, root: str | None, fmt: str) -> int:
+    """List the environments: base URL, key variable, overlay, accounts (for CI too)."""
+    from registry.commands.environments import environments_command
+
+    return environments_command(root=root, name=name, fmt=fmt)
+
+
 def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
     """The options plan and sync share."""
     for option in reversed((
@@ -142,9 +178,23 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
         click.option("--call-timeout", type=click.FloatRange(min=0, min_open=True),
                      default=60.0, show_default=True,
                      help="Seconds one API call may take, retries and waits included."),
+        ENV_OPTION,
     )):
         command = option(command)
     return command
+
+
+ENV_OPTION = click.option(
+    "--env", default=None, metavar="NAME",
+    help="A configured environment: its base URL, key variable, accounts and patches.")
+SHARED = ("ref", "root", "prune", "api_url", "allow_deletes", "adopt", "call_timeout", "env")
+
+
+def _options(kwargs: dict[str, Any]) -> Options:
+    """The shared options of plan and sync, taken out of a command's KWARGS."""
+    from registry.commands.plan import Options
+
+    return Options(**{name: kwargs.pop(name) for name in SHARED})
 
 
 @cli.command()
@@ -154,15 +204,12 @@ def _sync_options(command: Callable[..., int]) -> Callable[..., int]:
               help="Exit 0 without changes, 2 with changes, 1 on any error.")
 @click.option("--fail-on-breaking", is_flag=True,
               help="Exit 1 when a planned change breaks models or their callers.")
-def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, adopt: bool, call_timeout: float, fmt: str,
-         detailed_exitcode: bool, fail_on_breaking: bool) -> int:
+def plan(fmt: str, detailed_exitcode: bool, fail_on_breaking: bool, **shared: Any) -> int:
     """Show what sync would change (read-only)."""
-    from registry.commands.plan import Options, plan_command
+    from registry.commands.plan import plan_command
 
     try:
-        options = Options(ref, root, prune, api_url, allow_deletes, adopt, call_timeout)
-        return plan_command(options, fmt=fmt, detailed_exitcode=detailed_exitcode,
+        return plan_command(_options(shared), fmt=fmt, detailed_exitcode=detailed_exitcode,
                             fail_on_breaking=fail_on_breaking)
     except RegistryError as exc:
         if detailed_exitcode:  # as Terraform: 2 means "changes", so every error is 1
@@ -182,18 +229,17 @@ def plan(ref: str, root: str | None, prune: bool, api_url: str | None,
               help="Sync a commit older than the last one synced (the API goes back to it).")
 @click.option("--no-record", is_flag=True,
               help="Neither check nor write the last-synced record (local experiments).")
-def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
-         allow_deletes: int | None, adopt: bool, call_timeout: float, dry_run: bool,
-         parallelism: int, fmt: str, report: str | None, allow_rollback: bool,
-         no_record: bool) -> int:
+@click.option("--force-delete-used", is_flag=True,
+              help="Delete templates that models still use (the models keep a dangling id).")
+def sync(dry_run: bool, parallelism: int, fmt: str, report: str | None,
+         allow_rollback: bool, no_record: bool, force_delete_used: bool,
+         **shared: Any) -> int:
     """Push the templates of a commit to the API: create, replace, delete."""
-    from registry.commands.plan import Options
     from registry.commands.sync import sync_command
 
-    options = Options(ref, root, prune, api_url, allow_deletes, adopt, call_timeout)
-    return sync_command(options, fmt=fmt, dry_run=dry_run, parallelism=parallelism,
+    return sync_command(_options(shared), fmt=fmt, dry_run=dry_run, parallelism=parallelism,
                         report_file=report, allow_rollback=allow_rollback,
-                        record=not no_record)
+                        record=not no_record, force_delete_used=force_delete_used)
 
 
 @cli.command("import")
@@ -209,13 +255,16 @@ def sync(ref: str, root: str | None, prune: bool, api_url: str | None,
 @click.option("--format", "fmt", type=_formats("import"), default="text", show_default=True)
 @click.option("--ignore-findings", is_flag=True,
               help="Write an ignore comment above each line with a finding.")
+@ENV_OPTION
 def import_(accounts: tuple[str, ...], name_glob: str | None, root: str | None,
-            api_url: str | None, dry_run: bool, fmt: str, ignore_findings: bool) -> int:
+            api_url: str | None, dry_run: bool, fmt: str, ignore_findings: bool,
+            env: str | None) -> int:
     """Write templates made by hand (UI or API) that no file defines into files."""
     from registry.commands.import_ import import_command
 
     return import_command(accounts, name_glob=name_glob, root=root, api_url=api_url,
-                          dry_run=dry_run, fmt=fmt, ignore_findings=ignore_findings)
+                          dry_run=dry_run, fmt=fmt, ignore_findings=ignore_findings,
+                          env=env)
 
 
 @cli.command()
@@ -224,12 +273,13 @@ def import_(accounts: tuple[str, ...], name_glob: str | None, root: str | None,
 @click.option("--api-url", default=None,
               help="API base URL (else SGP_CLIENT_BASE_URL, config base_url, production).")
 @click.option("--format", "fmt", type=_formats("status"), default="text", show_default=True)
-def status(ref: str, root: str | None, api_url: str | None, fmt: str) -> int:
+@ENV_OPTION
+def status(ref: str, root: str | None, api_url: str | None, fmt: str, env: str | None) -> int:
     """Show each template of a commit with its remote id(s): in sync, differs, missing."""
     from registry.commands.plan import Options
     from registry.commands.status import status_command
 
-    return status_command(Options(ref, root, api_url=api_url), fmt=fmt)
+    return status_command(Options(ref, root, api_url=api_url, env=env), fmt=fmt)
 
 
 @cli.command()
@@ -251,16 +301,24 @@ def status(ref: str, root: str | None, api_url: str | None, fmt: str) -> int:
                    "five).")
 @click.option("--max-page-size", type=click.IntRange(min=1), default=None,
               help="Answer at most N items per list page, whatever limit asks.")
+@click.option("--refuse-used-template-delete", is_flag=True,
+              help="Answer 409 to deleting a template that models still use (default: "
+                   "delete it; the models keep the dangling id).")
+@click.option("--request-log", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+              help="Append one line per API request to FILE: METHOD PATH STATUS.")
 @click.option("--insecure", is_flag=True, help="Start without an API key (local play only).")
 def serve(host: str, port: int, db: str | None, api_key: str | None,
           accounts: tuple[str, ...], latency_ms: float, fault_rate: float, fault_seed: int,
-          fault_kinds: str | None, max_page_size: int | None, insecure: bool) -> int:
-    """Run a local model-templates API (for the demo, tests and your own CI)."""
+          fault_kinds: str | None, max_page_size: int | None,
+          refuse_used_template_delete: bool, request_log: str | None, insecure: bool) -> int:
+    """Run a local model-templates and models API (for the demo, tests and your own CI)."""
     from registry.server.main import serve as run
 
     return run(host=host, port=port, db=db, api_key=api_key, accounts=list(accounts),
                latency_ms=latency_ms, fault_rate=fault_rate, fault_seed=fault_seed,
-               fault_kinds=fault_kinds, max_page_size=max_page_size, insecure=insecure)
+               fault_kinds=fault_kinds, max_page_size=max_page_size,
+               refuse_used_template_delete=refuse_used_template_delete,
+               request_log=request_log, insecure=insecure)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -79,6 +79,7 @@ PRODUCTION_URL = "https://api.egp.scale.com"
 API_KEY_ENV = "SGP_API_KEY"
 BASE_URL_ENV = "SGP_CLIENT_BASE_URL"
 TEMPLATES_PATH = "/v4/model-templates"
+MODELS_PATH = "/v4/models"
 USER_AGENT = f"template-registry/{__version__}"
 POOL_CONNECTIONS = 64
 POOL_KEEPALIVE = 32
@@ -104,9 +105,12 @@ _NOT_RETRYABLE: tuple[type[httpx.TransportError], ...] = (
 # --- configuration -------------------------------------------------------------------
 
 
-def resolve_base_url(api_url: str | None, config_base_url: str | None) -> str:
-    """The base URL: --api-url, then $SGP_CLIENT_BASE_URL, then config, then production."""
-    for candidate in (api_url, os.environ.get(BASE_URL_ENV), config_base_url, PRODUCTION_URL):
+def resolve_base_url(api_url: str | None, config_base_url: str | None,
+                     env_base_url: str | None = None) -> str:
+    """The base URL: --api-url, then the environment's `base_url` (with --env), then
+    $SGP_CLIENT_BASE_URL, then config, then production."""
+    for candidate in (api_url, env_base_url, os.environ.get(BASE_URL_ENV), config_base_url,
+                      PRODUCTION_URL):
         if candidate and candidate.strip():
             return candidate.strip().rstrip("/")
     return PRODUCTION_URL  # unreachable: PRODUCTION_URL is never empty
@@ -251,12 +255,15 @@ class ApiClient:
 
     @classmethod
     def from_env(cls, *, api_url: str | None, config_base_url: str | None,
+                 env_base_url: str | None = None, key_env: str | None = None,
                  **kwargs: Any) -> ApiClient:
-        """A client with the key from $SGP_API_KEY and the URL from `resolve_base_url`."""
-        api_key = os.environ.get(API_KEY_ENV, "").strip()
+        """A client with the key from $SGP_API_KEY (or from KEY_ENV, an environment's own
+        variable, and then only from there) and the URL from `resolve_base_url`."""
+        name = key_env or API_KEY_ENV
+        api_key = os.environ.get(name, "").strip()
         if not api_key:
-            raise ConfigError(f"no API key: set the environment variable {API_KEY_ENV}")
-        base_url = resolve_base_url(api_url, config_base_url)
+            raise ConfigError(f"no API key: set the environment variable {name}")
+        base_url = resolve_base_url(api_url, config_base_url, env_base_url)
         check_url_safe_for_key(base_url)
         return cls(base_url, api_key, **kwargs)
 
@@ -288,6 +295,35 @@ class ApiClient:
         """
         return self._list(account_id, until=None)
 
+    def list_models(self, account_id: str) -> list[dict[str, Any]]:
+        """Every model of the account (raw items), checked and merged by id like templates.
+
+        The API cannot filter models by template: the plan lists them and filters itself.
+        """
+        return self._list(account_id, until=None, path=MODELS_PATH)
+
+    def move_model(self, model_id: str, template_id: str, account_id: str) -> dict[str, Any]:
+        """Point a model at another template (`PATCH /v4/models/{id}`), checked.
+
+        A PATCH is idempotent, so a lost answer is safe to repeat; before repeating, the
+        model is read back, and a model already on TEMPLATE_ID counts as moved.
+        """
+        path = model_path(model_id)
+
+        def recover(deadline: float) -> dict[str, Any] | None:
+            answer = self._call("GET", path, account_id=account_id, until=deadline)
+            model = self._json(answer, "GET", path)
+            moved = isinstance(model, dict) and model.get("model_template_id") == template_id
+            return model if moved else None
+
+        outcome = self._call("PATCH", path, account_id=account_id,
+                             json={"model_template_id": template_id}, recover=recover)
+        model = outcome if isinstance(outcome, dict) else self._json(outcome, "PATCH", path)
+        if not isinstance(model, dict) or model.get("model_template_id") != template_id:
+            raise ApiError(f"PATCH {path}: the answer does not show the model on template "
+                           f"{template_id}", detail="model not moved")
+        return model
+
     def create_template(self, body: dict[str, Any]) -> dict[str, Any]:
         """Create a template; after a lost answer, adopt the stored one instead of a twin."""
         account_id = str(body["account_id"])
@@ -318,20 +354,23 @@ class ApiClient:
         answer = self._call("DELETE", path, account_id=account_id, accept=(404,))
         return answer.status != 404
 
-    def _list(self, account_id: str, until: float | None) -> list[dict[str, Any]]:
-        """`list_templates`, each page's call ending by UNTIL at the latest (if given)."""
-        listing = Listing(account_id, self.page_size)
+    def _list(self, account_id: str, until: float | None, path: str = TEMPLATES_PATH
+              ) -> list[dict[str, Any]]:
+        """Every item of a list call (templates, or models), each page's call ending by
+        UNTIL at the latest (if given)."""
+        listing = Listing(account_id, self.page_size,
+                          "models" if path == MODELS_PATH else "templates")
         while True:
-            answer = self._call("GET", TEMPLATES_PATH, account_id=account_id, until=until,
+            answer = self._call("GET", path, account_id=account_id, until=until,
                                 params={"account_id": account_id, "page": listing.page,
                                         "limit": self.page_size})
-            data = self._json(answer, "GET", TEMPLATES_PATH)
+            data = self._json(answer, "GET", path)
             try:
-                if listing.add(read_page(data, account_id)):
+                if listing.add(read_page(data, account_id, models=path == MODELS_PATH)):
                     return listing.items
             except AnswerError as exc:
                 raise ApiError(
-                    self._redact(f"GET {TEMPLATES_PATH} (account {account_id!r}, page "
+                    self._redact(f"GET {path} (account {account_id!r}, page "
                                  f"{listing.page}): {exc}"),
                     status=answer.status, detail=self._redact(str(exc))) from None
 
@@ -534,10 +573,19 @@ class ApiClient:
 
 def template_path(template_id: str) -> str:
     """The URL path of one template; ApiError for an id that is not a plain identifier."""
-    if not is_plain_id(template_id):
-        raise ApiError(f"refusing the template id {shown(template_id)}: not a plain "
-                       "identifier, so not safe in a URL", detail="unsafe id")
-    return f"{TEMPLATES_PATH}/{quote(template_id, safe='')}"
+    return _item_path(TEMPLATES_PATH, "template", template_id)
+
+
+def model_path(model_id: str) -> str:
+    """The URL path of one model; ApiError for an id that is not a plain identifier."""
+    return _item_path(MODELS_PATH, "model", model_id)
+
+
+def _item_path(base: str, what: str, item_id: str) -> str:
+    if not is_plain_id(item_id):
+        raise ApiError(f"refusing the {what} id {shown(item_id)}: not a plain identifier, so "
+                       "not safe in a URL", detail="unsafe id")
+    return f"{base}/{quote(item_id, safe='')}"
 
 
 def _describe(exc: Exception) -> str:

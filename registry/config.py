@@ -7,6 +7,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -92,6 +93,52 @@ def find_root(start: Path | None = None) -> Path:
         if (folder / "pyproject.toml").is_file() or (folder / ".git").exists():
             return folder
     return here
+
+
+def registry_root(paths: Sequence[str | Path]) -> Path | None:
+    """The registry the files PATHS belong to: for each, the nearest folder at or above it
+    holding a pyproject.toml with a `[tool.template-registry]` table. None when no file
+    is in one (the caller falls back on `find_root`); a ConfigError when they are in
+    several, since one run validates one registry."""
+    found: dict[Path, Path | None] = {}  # folder -> its registry, for files side by side
+    roots: set[Path] = set()
+    for given in paths:
+        start = Path(given).resolve().parent
+        seen = []
+        root: Path | None = None
+        for folder in (start, *start.parents):
+            if folder in found:
+                root = found[folder]
+                break
+            seen.append(folder)
+            if _is_registry(folder / "pyproject.toml"):
+                root = folder
+                break
+        found.update(dict.fromkeys(seen, root))
+        if root is not None:
+            roots.add(root)
+    if len(roots) > 1:
+        raise ConfigError("the files belong to several registries ("
+                          f"{', '.join(str(r) for r in sorted(roots))}); validate one at a time "
+                          "with --root")
+    return roots.pop() if roots else None
+
+
+def _is_registry(pyproject: Path) -> bool:
+    """Whether PYPROJECT exists and has a [tool.template-registry] table (a file that is
+    not valid TOML counts when it names the table: load_config then says what is wrong)."""
+    try:
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "template-registry" not in text:
+        return False
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        return "[tool.template-registry" in text
+    tool = data.get("tool")
+    return isinstance(tool, dict) and "template-registry" in tool
 
 
 def load_config(root: str | Path | None = None) -> Config:
@@ -216,6 +263,9 @@ def _rules(table: Any, where: str) -> dict[str, str]:
         if severity not in SEVERITIES:
             raise ConfigError(f"{where}: {rule_id} = {severity!r}; use one of "
                               f"{', '.join(repr(s) for s in SEVERITIES)}")
+        if BY_ID[rule_id].essential and severity != "error":
+            raise ConfigError(f"{where}: {rule_id} cannot be {severity!r}: a template that "
+                              "breaks it cannot be loaded or pushed")
     return dict(table)
 
 

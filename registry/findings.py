@@ -20,6 +20,9 @@ class Finding:
     severity: Severity
     rule: str
     message: str
+    # The environments a finding of a rendered template occurs in (registry.rendering);
+    # empty without environments, and for findings about the files themselves.
+    environments: tuple[str, ...] = ()
 
     def as_tuple(self) -> tuple[int, int, str, str, str]:
         """The path-independent part, as stored in the cache (content may move between paths)."""

@@ -19,6 +19,9 @@ Why it works the way it does:
 - Drift: exit code 2 of `plan --detailed-exitcode` (the API differs from git) opens one
   issue, or updates the open one found by its marker; exit code 0 closes it with a
   comment. Any other code is the plan's own failure and touches nothing.
+- Environments (`--env NAME`): each environment has its own comment and its own issue,
+  their marker naming it (`<!-- template-registry-plan env=staging -->`), so the plans of
+  staging and production on one pull request never overwrite each other.
 - The token comes from GITHUB_TOKEN and goes only into the Authorization header; no
   message built here contains it. The API is GITHUB_API_URL (GitHub Enterprise), the
   repository GITHUB_REPOSITORY, the pull request GITHUB_EVENT_PATH's event.
@@ -49,6 +52,8 @@ if TYPE_CHECKING:
 
 PLAN_MARKER = "<!-- template-registry-plan -->"
 DRIFT_MARKER = "<!-- template-registry-drift -->"
+# The environment names registry.config accepts: nothing that could end an HTML comment.
+_ENV_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 MAX_BODY = 65_536
 PER_PAGE = 100
 DRIFT_TITLE = "Model templates: the API differs from git"
@@ -130,6 +135,21 @@ def _message(answer: httpx.Response) -> str:
 # --- bodies ----------------------------------------------------------------------------
 
 
+def marker(base: str, env: str | None) -> str:
+    """BASE (PLAN_MARKER or DRIFT_MARKER), naming environment ENV when there is one."""
+    if env is None:
+        return base
+    if not _ENV_NAME.fullmatch(env):
+        raise ConfigError(f"--env {env}: not an environment name (letters, digits, "
+                          "'.', '_', '-')")
+    return base.replace(" -->", f" env={env} -->")
+
+
+def _in(env: str | None) -> str:
+    """' in ENV' for the lines printed, '' without an environment."""
+    return f" in {env}" if env is not None else ""
+
+
 def size(text: str) -> int:
     """A body's size as counted against MAX_BODY: UTF-8 bytes (>= GitHub's characters)."""
     return len(text.encode("utf-8"))
@@ -193,17 +213,19 @@ class Tally:
         return ", ".join(done) or "nothing to do"
 
 
-def post_plan(github: GitHub, number: int, plan: str) -> tuple[Tally, str]:
-    """Make pull request NUMBER's plan comments hold PLAN; (what was done, first URL)."""
+def post_plan(github: GitHub, number: int, plan: str, mark: str = PLAN_MARKER
+              ) -> tuple[Tally, str]:
+    """Make pull request NUMBER's plan comments (those starting with MARK) hold PLAN;
+    (what was done, first URL)."""
     path = f"{github.repo}/issues/{number}/comments"
     mine: dict[int, list[dict[str, Any]]] = {}
     for comment in github.paged(path):
-        index = part_of(str(comment.get("body") or ""), PLAN_MARKER)
+        index = part_of(str(comment.get("body") or ""), mark)
         if index is not None:
             mine.setdefault(index, []).append(comment)
     tally, first_url = Tally(), ""
     stale: list[dict[str, Any]] = []
-    for index, body in enumerate(split_body(plan, PLAN_MARKER), 1):
+    for index, body in enumerate(split_body(plan, mark), 1):
         found = sorted(mine.pop(index, []), key=_id)
         stale += found[1:]  # the same part twice (two runs at once): keep the oldest
         if not found:
@@ -229,8 +251,10 @@ def _id(item: dict[str, Any]) -> int:
     return value if isinstance(value, int) else 0
 
 
-def comment_command(plan_file: Path, number: int | None) -> str:
-    """Post the plan on the run's pull request, or say why not; the line to print."""
+def comment_command(plan_file: Path, number: int | None, env: str | None = None) -> str:
+    """Post the plan (of environment ENV) on the run's pull request, or say why not; the
+    line to print."""
+    mark = marker(PLAN_MARKER, env)
     event = _event()
     pull = event.get("pull_request")
     if number is None and not isinstance(pull, dict):
@@ -245,7 +269,7 @@ def comment_command(plan_file: Path, number: int | None) -> str:
     plan = _read(plan_file)
     github = _connect(token)
     try:
-        tally, url = post_plan(github, number, plan)
+        tally, url = post_plan(github, number, plan, mark)
     except ApiError as exc:
         if exc.status == 403:
             return ("Plan comment skipped: the token may not write comments (a fork's token "
@@ -254,7 +278,8 @@ def comment_command(plan_file: Path, number: int | None) -> str:
         raise
     finally:
         github.close()
-    return f"Plan comment on pull request #{number}: {tally}. {escape(url)}".rstrip()
+    label = f"Plan comment for {env}" if env is not None else "Plan comment"
+    return f"{label} on pull request #{number}: {tally}. {escape(url)}".rstrip()
 
 
 def _from_fork(pull: dict[str, Any]) -> bool:
@@ -273,9 +298,14 @@ def _pull_number(pull: Any) -> int:
 # --- the drift issue -------------------------------------------------------------------
 
 
-def drift_body(plan: str, run_url: str, limit: int = MAX_BODY) -> str:
+def drift_title(env: str | None) -> str:
+    return DRIFT_TITLE if env is None else DRIFT_TITLE.replace(" the API ", f" the {env} API ")
+
+
+def drift_body(plan: str, run_url: str, limit: int = MAX_BODY, env: str | None = None) -> str:
     """The issue body: marker, what this is, the plan (cut at a line if too long)."""
-    head = (f"{DRIFT_MARKER}\nThe model-templates API no longer holds exactly the templates "
+    api = "model-templates API" if env is None else f"model-templates API of {env}"
+    head = (f"{marker(DRIFT_MARKER, env)}\nThe {api} no longer holds exactly the templates "
             "of git: someone changed it outside git (the UI, a script), or a sync failed. "
             "The plan below is what `template-registry sync` would do to make the API equal "
             "git again; templates listed as not managed were made by hand and are left "
@@ -295,48 +325,54 @@ def drift_body(plan: str, run_url: str, limit: int = MAX_BODY) -> str:
     return head + kept.rstrip("\n") + note + tail
 
 
-def report_drift(github: GitHub, exit_code: int, plan: str, run_url: str) -> str:
-    """Open, update or close the drift issue after a plan; the line to print."""
+def report_drift(github: GitHub, exit_code: int, plan: str, run_url: str,
+                 env: str | None = None) -> str:
+    """Open, update or close the drift issue (of environment ENV) after a plan; the line
+    to print."""
     if exit_code not in (0, 2):
         raise ConfigError(f"--exit-code must be 0 (no changes) or 2 (changes), not {exit_code}")
-    issue = _open_drift_issue(github)
+    issue = _open_drift_issue(github, marker(DRIFT_MARKER, env))
+    drift, where = f"Drift{_in(env)}", _in(env)
     if exit_code == 2:
-        body = drift_body(plan, run_url)
+        body = drift_body(plan, run_url, env=env)
         if issue is None:
             made = github.call("POST", f"{github.repo}/issues",
-                               {"title": DRIFT_TITLE, "body": body})
-            return f"Drift: opened issue #{made.get('number')}. {escape(made.get('html_url', ''))}"
+                               {"title": drift_title(env), "body": body})
+            return (f"{drift}: opened issue #{made.get('number')}. "
+                    f"{escape(made.get('html_url', ''))}")
         if issue.get("body") != body:
             github.call("PATCH", f"{github.repo}/issues/{issue['number']}", {"body": body})
-            return f"Drift: updated issue #{issue['number']}."
-        return f"Drift: issue #{issue['number']} already shows this plan."
+            return f"{drift}: updated issue #{issue['number']}."
+        return f"{drift}: issue #{issue['number']} already shows this plan."
     if issue is None:
-        return "No drift: the API holds the templates of git."
+        return f"No drift{where}: the API holds the templates of git."
     checked = f" ({run_url})" if run_url else ""
+    api = "The API" if env is None else f"The API of {env}"
     github.call("POST", f"{github.repo}/issues/{issue['number']}/comments",
-                {"body": f"The API holds the templates of git again{checked}. Closing."})
+                {"body": f"{api} holds the templates of git again{checked}. Closing."})
     github.call("PATCH", f"{github.repo}/issues/{issue['number']}",
                 {"state": "closed", "state_reason": "completed"})
-    return f"No drift: closed issue #{issue['number']}."
+    return f"No drift{where}: closed issue #{issue['number']}."
 
 
-def _open_drift_issue(github: GitHub) -> dict[str, Any] | None:
-    """The oldest open issue (not a pull request) whose body starts with the marker."""
+def _open_drift_issue(github: GitHub, mark: str) -> dict[str, Any] | None:
+    """The oldest open issue (not a pull request) whose body starts with MARK."""
     for issue in github.paged(f"{github.repo}/issues", state="open", direction="asc"):
         if "pull_request" not in issue and str(issue.get("body") or "").startswith(
-                DRIFT_MARKER + "\n"):
+                mark + "\n"):
             return issue
     return None
 
 
-def drift_command(plan_file: Path, exit_code: int) -> str:
+def drift_command(plan_file: Path, exit_code: int, env: str | None = None) -> str:
     token = os.environ.get("GITHUB_TOKEN", "")
     if not token:
         raise ConfigError("drift needs a token with `issues: write` in GITHUB_TOKEN")
+    marker(DRIFT_MARKER, env)  # a bad name fails before any call
     plan = _read(plan_file)
     github = _connect(token)
     try:
-        return report_drift(github, exit_code, plan, _run_url())
+        return report_drift(github, exit_code, plan, _run_url(), env)
     finally:
         github.close()
 
@@ -386,14 +422,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     comment.add_argument("--plan-file", type=Path, required=True)
     comment.add_argument("--number", type=int, default=None,
                          help="the pull request (default: the event's)")
+    comment.add_argument("--env", default=None, help="the environment the plan is of")
     drift = commands.add_parser("drift", help="open, update or close the drift issue")
     drift.add_argument("--plan-file", type=Path, required=True)
     drift.add_argument("--exit-code", type=int, required=True,
                        help="plan --detailed-exitcode's: 0 no changes, 2 changes")
+    drift.add_argument("--env", default=None, help="the environment the plan is of")
     args = parser.parse_args(argv)
     try:
-        line = (comment_command(args.plan_file, args.number) if args.command == "comment"
-                else drift_command(args.plan_file, args.exit_code))
+        line = (comment_command(args.plan_file, args.number, args.env)
+                if args.command == "comment"
+                else drift_command(args.plan_file, args.exit_code, args.env))
     except RegistryError as exc:
         print(f"template-registry: {escape(str(exc))}", file=sys.stderr)
         return int(exc.exit_code)

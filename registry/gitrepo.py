@@ -84,26 +84,35 @@ def commit_id(root: Path, ref: str) -> str:
 
 
 def history_blobs(root: Path, ref: str, templates: str) -> set[str]:
-    """Every blob id that was a template file under TEMPLATES in a commit reachable from REF.
+    """Every blob id that was a template file under TEMPLATES in a commit reachable from REF."""
+    return {blob for _, blob in history_files(root, ref, templates)}
 
-    One `git log --raw` over the folder lists what each commit added or changed (with -m,
-    merges too, so a conflict resolution counts): fast on thousands of commits.
+
+def history_files(root: Path, ref: str, folder: str) -> set[tuple[str, str]]:
+    """(path from the registry root, blob id) of every template file that was under FOLDER
+    in a commit reachable from REF.
+
+    One `git log --raw -z` over the folder lists what each commit added or changed (with
+    -m, merges too, so a conflict resolution counts): fast on thousands of commits. `-z`
+    keeps paths with non-ASCII or control characters as they are (unquoted).
     """
     repo = open_repo(root)
     commit = resolve_commit(repo, ref)
-    _, folder = _folder(repo, root, templates)
-    out = repo.git.log(commit.hexsha, "-m", "--raw", "--no-abbrev", "--no-renames", "--format=",
-                       "--", folder)
-    blobs: set[str] = set()
-    for line in out.splitlines():
-        # :100644 100644 <old> <new> M<TAB>path
-        if not line.startswith(":"):
+    prefix, path_folder = _folder(repo, root, folder)
+    out = repo.git.log(commit.hexsha, "-m", "--raw", "-z", "--no-abbrev", "--no-renames",
+                       "--format=", "--", path_folder)
+    found: set[tuple[str, str]] = set()
+    records = out.split("\0")
+    for index, meta in enumerate(records[:-1]):
+        # :100644 100644 <old> <new> M, then the path as the next record
+        meta = meta.lstrip("\n")
+        if not meta.startswith(":"):
             continue
-        meta, _, path = line.partition("\t")
         fields = meta.split()
+        path = records[index + 1]
         if len(fields) >= 5 and fields[4] != "D" and is_template(path.rsplit("/", 1)[-1]):
-            blobs.add(fields[3])
-    return blobs
+            found.add((path if prefix == "." else path[len(prefix) + 1:], fields[3]))
+    return found
 
 
 def read_blobs(root: Path, blob_ids: list[str]) -> dict[str, bytes]:

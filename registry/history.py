@@ -11,6 +11,7 @@ from pathlib import Path
 
 from registry import gitrepo
 from registry.blobstore import BlobStore, Key
+from registry.config import Config, Environment
 from registry.loader import load_document
 from registry.results import Identity, identity_of
 
@@ -50,3 +51,51 @@ def versions(root: Path, blobs: set[str], store: BlobStore) -> set[str]:
         doc = load_document(raw, "").document
         store.put_canonical(blob_id, canonical_json(doc.data) if doc is not None else "")
     return {text for b in blobs if (text := store.canonical(b))}
+
+
+class EnvironmentVersions:
+    """Every rendering an environment may have received of a template: each version of
+    its file (a blob of the history) with each version its patch had (or none).
+
+    In an environment, a remote template counts as sync's own when it equals one of
+    these (so a patch-only change is an ordinary replacement there, not a takeover).
+    The history of both folders is read once, on the first question.
+    """
+
+    def __init__(self, config: Config, env: Environment, ref: str) -> None:
+        self.config, self.env, self.ref = config, env, ref
+        self._paths: dict[str, set[str]] | None = None  # base blob -> its template paths
+        self._patches: dict[str, set[str]] = {}  # template path -> patch blobs
+
+    def of(self, blobs: set[str]) -> set[str]:
+        """The canonical JSON of every rendering of the base BLOBS."""
+        from registry.compare import canonical_json
+        from registry.rendering import render_body
+
+        paths = self._history()
+        pairs = {(blob, patch) for blob in blobs
+                 for path in paths.get(blob, ()) for patch in {None, *self._patches.get(path, ())}}
+        raws = gitrepo.read_blobs(self.config.root, sorted(
+            {b for b, _ in pairs} | {p for _, p in pairs if p is not None}))
+        found = set()
+        for blob, patch in pairs:
+            body = render_body(raws[blob], raws[patch] if patch is not None else None, self.env)
+            if body is not None:
+                found.add(canonical_json(body))
+        return found
+
+    def _history(self) -> dict[str, set[str]]:
+        if self._paths is None:
+            from registry.environments import template_of
+
+            self._paths = {}
+            for path, blob in gitrepo.history_files(self.config.root, self.ref,
+                                                    self.config.templates):
+                self._paths.setdefault(blob, set()).add(path)
+            if self.env.overlay is not None:
+                for path, blob in gitrepo.history_files(self.config.root, self.ref,
+                                                        self.env.overlay):
+                    template = template_of(self.config, self.env, path)
+                    if template is not None:
+                        self._patches.setdefault(template, set()).add(blob)
+        return self._paths

@@ -16,7 +16,7 @@ import re
 from collections.abc import Collection, Sequence
 from typing import NamedTuple
 
-from registry.findings import Finding
+from registry.findings import Finding, shorten, shown
 from registry.rules import BY_ID, IGNORE_COMMENT, did_you_mean
 
 _MARK = "template-registry:"
@@ -70,7 +70,8 @@ def suppress(findings: Sequence[Finding], directives: Sequence[Directive]
     kept = []
     for finding in findings:
         match = covered.get((finding.line, finding.rule))
-        if match is None or finding.rule == IGNORE_COMMENT.id:
+        known = BY_ID.get(finding.rule)
+        if match is None or known is None or known.essential or known is IGNORE_COMMENT:
             kept.append(finding)
         else:
             used.add(match)
@@ -93,17 +94,22 @@ def _problems(directive: Directive, used: bool, path: str,
         return Finding(path, directive.line, directive.column, IGNORE_COMMENT.severity,
                        IGNORE_COMMENT.id, message)
 
-    listed = ", ".join(directive.rules)
+    listed = shorten(", ".join(directive.rules))
     problems = []
     if not directive.rules:
         problems.append(warn("ignore[] names no rule; write ignore[RULE-ID] why"))
     for rule in directive.rules:
         if rule not in BY_ID:
-            problems.append(warn(f"ignore names no known rule {rule!r}{did_you_mean(rule)}"))
+            problems.append(warn(f"ignore names no known rule {shown(rule)}"
+                                 f"{did_you_mean(rule)}"))
+        elif BY_ID[rule].essential:
+            problems.append(warn(f"ignore[{rule}] cannot silence {rule}: a template that "
+                                 "breaks it cannot be loaded or pushed; fix the finding"))
     if directive.rules and not directive.reason:
         problems.append(warn(f"ignore[{listed}] gives no reason; say why after the bracket, "
                              "so that review can judge it"))
-    known = [r for r in directive.rules if r in BY_ID and r not in off]
+    known = [r for r in directive.rules if r in BY_ID and r not in off
+             and not BY_ID[r].essential]
     if known and not used:
         problems.append(warn(f"ignore[{listed}] matches no finding on this line or the next; "
                              "remove it"))

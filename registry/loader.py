@@ -80,6 +80,9 @@ class Document:
     values: dict[Path, Position] = field(default_factory=dict)
     # Plain (unquoted) scalars that YAML read as a non-string: path -> (source text, type).
     implicit: dict[Path, tuple[str, str]] = field(default_factory=dict)
+    # A rendered document (registry.rendering) holds values of two files: the file each
+    # path's key and value come from, where it is not PATH. Empty for a file's own data.
+    sources: dict[Path, str] = field(default_factory=dict)
 
     def position(self, path: Path, *, prefer: str = "key") -> Position:
         """Where PATH stands: its key (or its value), else the nearest ancestor's, else 1:1."""
@@ -92,10 +95,21 @@ class Document:
             probe = probe[:-1]
         return (1, 1)
 
+    def source(self, path: Path) -> str:
+        """The file where `position(PATH)` stands: the nearest ancestor-or-self with a
+        position decides, as there."""
+        probe = path
+        while probe:
+            if probe in self.keys or probe in self.values:
+                break
+            probe = probe[:-1]
+        return self.sources.get(probe, self.path)
+
     def finding(self, rule: Rule, path: Path, message: str, *, prefer: str = "key") -> Finding:
-        """A finding of RULE at PATH's key (or value), at the rule's default severity."""
+        """A finding of RULE at PATH's key (or value), at the rule's default severity, in
+        the file that position belongs to."""
         line, column = self.position(path, prefer=prefer)
-        return rule.at(self.path, line, column, message)
+        return rule.at(self.source(path) if self.sources else self.path, line, column, message)
 
 
 @dataclass(slots=True)

@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from fnmatch import fnmatchcase
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from registry import breaking, cost
 from registry.compare import canonical, canonical_json
@@ -91,6 +91,14 @@ class Change:
     after: Any
 
 
+class ModelRef(NamedTuple):
+    """A model built on a template: its id, name, and the template id it stores."""
+
+    id: str
+    name: str
+    template_id: str
+
+
 @dataclass(frozen=True)
 class Action:
     kind: Kind
@@ -110,9 +118,9 @@ class Action:
     # Why applying it breaks models built on the template or their callers (empty:
     # nothing breaks); see registry.breaking.
     breaking: tuple[str, ...] = ()
-    # The models built on the template, for a reviewer of a breaking change. None: not
-    # known; the plan sees no models (the place where a models listing would fill it in).
-    used_by: tuple[str, ...] | None = None
+    # The models built on the templates it deletes (they are moved to the new template
+    # first; a delete of a used template is refused). None: the plan listed no models.
+    used_by: tuple[ModelRef, ...] | None = None
     # Monthly cost of the template it deletes (the newest remote one) and of the one it
     # creates; None when the plan was made without prices or there is no such template.
     cost_before: Estimate | None = field(default=None, compare=False)
@@ -143,7 +151,7 @@ class Action:
         data["remote_ids"] = list(self.remote_ids)
         data["changes"] = [asdict(c) for c in self.changes]
         data["breaking"] = list(self.breaking)
-        data["used_by"] = None if self.used_by is None else list(self.used_by)
+        data["used_by"] = None if self.used_by is None else [m._asdict() for m in self.used_by]
         for name in ("cost_before", "cost_after"):
             item = getattr(self, name)
             data[name] = None if item is None else item.to_dict()
@@ -255,12 +263,14 @@ def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, An
                  owned: set[Key], *, ref: str = "HEAD", commit: str = "",
                  prune: bool = False, safety: Safety | None = None,
                  versions: Versions | None = None, adopt: bool = False,
-                 prices: PriceTable | None = None) -> Plan:
+                 prices: PriceTable | None = None,
+                 models: dict[str, list[dict[str, Any]]] | None = None) -> Plan:
     """The actions that make REMOTE (templates by account) equal to DESIRED.
 
     VERSIONS tells a template sync made (some version of its file) from one made by hand;
     without it, every differing remote template counts as sync's own. With PRICES, each
-    action carries the monthly cost of what it removes and creates.
+    action carries the monthly cost of what it removes and creates. With MODELS (listed by
+    account), each action that deletes templates names the models built on them.
     """
     wanted = {item.key: item for item in desired}
     found: dict[Key, list[dict[str, Any]]] = defaultdict(list)
@@ -308,6 +318,8 @@ def compute_plan(desired: Iterable[Desired], remote: dict[str, list[dict[str, An
     actions.sort(key=lambda a: (ORDER[a.kind], a.account_id, a.name))
     actions, guard = _guard(actions, {key[0] for key in wanted}, safety or Safety())
     actions = _review(actions, found, prices)
+    if models is not None:
+        actions = _dependents(actions, models)
     warnings = _near_names(wanted, found, {(a.account_id, a.name) for a in actions})
     return Plan(ref, commit, tuple(sorted(remote)), tuple(actions), unchanged, prune, guard,
                 warnings, tuple(unmanaged))
@@ -370,6 +382,21 @@ def _review(actions: list[Action], found: dict[Key, list[dict[str, Any]]],
                            cost_before=None if old is None else cost.estimate(old, prices),
                            cost_after=None if new is None else cost.estimate(new, prices)))
     return out
+
+
+def _dependents(actions: list[Action], models: dict[str, list[dict[str, Any]]]
+                ) -> list[Action]:
+    """Each action with the models that use the templates it would delete."""
+    using: dict[str, list[ModelRef]] = defaultdict(list)
+    for items in models.values():
+        for model in items:
+            template_id = model.get("model_template_id")
+            if isinstance(template_id, str):
+                using[template_id].append(ModelRef(str(model["id"]), str(model.get("name")),
+                                                   template_id))
+    return [replace(a, used_by=tuple(sorted((m for t in a.remote_ids for m in using.get(t, ())),
+                                            key=lambda m: (m.name, m.id))))
+            for a in actions]
 
 
 def _near_names(wanted: dict[Key, Desired], found: dict[Key, list[dict[str, Any]]],

@@ -28,6 +28,9 @@ class Rule:
     why: str  # why it matters
     example: str  # a bad template snippet (YAML)
     fix: str  # how to fix it
+    # A template that breaks it cannot be loaded or pushed at all: it can be neither turned
+    # off (or down to a warning) in the configuration nor silenced by an inline ignore.
+    essential: bool = False
 
     def at(self, path: str, line: int, column: int, message: str) -> Finding:
         """A finding of this rule, at its default severity (the configuration may change it
@@ -43,6 +46,7 @@ YAML_SYNTAX = Rule(
     'name: "mistral-7b\naccount_id: acct-1',
     "Fix the syntax at the position given: indent with spaces, close the quote, escape control "
     "characters inside double quotes.",
+    essential=True,
 )
 YAML_DUPLICATE_KEY = Rule(
     "yaml-duplicate-key", "error", "file",
@@ -51,6 +55,7 @@ YAML_DUPLICATE_KEY = Rule(
     "differ.",
     "name: a\nname: b",
     "Keep one of the two keys.",
+    essential=True,
 )
 YAML_UNSAFE = Rule(
     "yaml-unsafe", "error", "file",
@@ -62,6 +67,7 @@ YAML_UNSAFE = Rule(
     "bundle_config: &b\n  image: server\nfine_tuning_job_bundle_config: *b",
     "Write every value out in full, one document per file, as a mapping of the create "
     "body's fields.",
+    essential=True,
 )
 YAML_IMPLICIT_TYPE = Rule(
     "yaml-implicit-type", "error", "file",
@@ -71,6 +77,7 @@ YAML_IMPLICIT_TYPE = Rule(
     "its cause.",
     "tag: 1.10",
     'Quote the string: tag: "1.10".',
+    essential=True,
 )
 SCHEMA = Rule(
     "schema", "error", "file",
@@ -80,6 +87,7 @@ SCHEMA = Rule(
     "vendor_configuraton:\n  vendor: LAUNCH",
     "Use the field names and types of the create body (`template-registry schema` prints "
     "them).",
+    essential=True,
 )
 UNIQUE_NAME = Rule(
     "unique-name", "error", "registry",
@@ -89,6 +97,7 @@ UNIQUE_NAME = Rule(
     "name in the UI.",
     "# templates/a.yaml and templates/b.yaml both say:\nname: Mistral\naccount_id: acct-1",
     "Rename one of them, or delete the copy.",
+    essential=True,
 )
 PARAMETER_SCHEMA = Rule(
     "parameter-schema", "error", "file",
@@ -180,6 +189,7 @@ ENVIRONMENT = Rule(
     "vendor_configuration:\n  endpoint_config:\n    min_workers: 2",
     "Name the patch after its template's path under the templates folder, change only "
     "other fields, and map every account in [tool.template-registry.environments.NAME].",
+    essential=True,
 )
 IGNORE_COMMENT = Rule(
     "ignore-comment", "warning", "file",

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from registry.compare import canonical_json
-from registry.plan import Desired, Key
+from registry.plan import Desired, Key, ModelRef
 
 State = Literal["in sync", "differs", "missing"]
 
@@ -27,10 +27,12 @@ class Row:
     path: str
     state: State
     remote_ids: tuple[str, ...]  # oldest first; the first equal one is the one kept
+    models: tuple[ModelRef, ...] = ()  # the models built on any of these remote ids
 
     def to_dict(self) -> dict[str, Any]:
         return {"account_id": self.account_id, "name": self.name, "path": self.path,
-                "state": self.state, "remote_ids": list(self.remote_ids)}
+                "state": self.state, "remote_ids": list(self.remote_ids),
+                "models": [m._asdict() for m in self.models]}
 
 
 @dataclass(frozen=True)
@@ -55,8 +57,16 @@ class Status:
 
 
 def compute_status(desired: Iterable[Desired], remote: dict[str, list[dict[str, Any]]],
-                   owned: set[Key], *, ref: str = "HEAD", commit: str = "") -> Status:
-    """Every desired template's state, then the remote templates no file ever defined."""
+                   owned: set[Key], *, ref: str = "HEAD", commit: str = "",
+                   models: dict[str, list[dict[str, Any]]] | None = None) -> Status:
+    """Every desired template's state (and the models on it), then the remote templates
+    no file ever defined."""
+    using: dict[str, list[ModelRef]] = defaultdict(list)
+    for items in (models or {}).values():
+        for model in items:
+            if isinstance(template_id := model.get("model_template_id"), str):
+                using[template_id].append(ModelRef(str(model["id"]), str(model.get("name")),
+                                                   template_id))
     found: dict[Key, list[dict[str, Any]]] = defaultdict(list)
     for items in remote.values():
         for template in items:
@@ -69,8 +79,10 @@ def compute_status(desired: Iterable[Desired], remote: dict[str, list[dict[str, 
                          key=lambda r: (str(r.get("created_at") or ""), str(r.get("id") or "")))
         equal = any(canonical_json(r) == item.canonical_json for r in remotes)
         state: State = "in sync" if equal else ("differs" if remotes else "missing")
-        rows.append(Row(item.account_id, item.name, item.path, state,
-                        tuple(str(r.get("id")) for r in remotes)))
+        ids = tuple(str(r.get("id")) for r in remotes)
+        rows.append(Row(item.account_id, item.name, item.path, state, ids,
+                        tuple(sorted((m for i in ids for m in using.get(i, ())),
+                                     key=lambda m: (m.name, m.id)))))
     unmanaged = tuple((key[0], key[1], tuple(str(r.get("id")) for r in found[key]))
                       for key in sorted(set(found) - wanted - owned))
     return Status(ref, commit, tuple(rows), unmanaged)

@@ -6,7 +6,8 @@ added. So sync refuses a commit that is not a descendant of the last one synced,
 --allow-rollback; a rollback also owns what the newer commit's history defined, so the
 API becomes exactly the old commit.
 
-Where it is kept: a git ref, `refs/template-registry/synced/<hash of the base URL>`, in
+Where it is kept: a git ref, `refs/template-registry/synced/<hash of the base URL>` (and of
+the environment's name, with --env), in
 the repository itself, written before anything is applied (so a sync that fails halfway
 still counts). When the repository has the remote `origin` (a CI checkout), the ref is
 read from and pushed to it, so every job sees it; the push is refused by git if it would
@@ -36,8 +37,11 @@ class Record:
     remote: str | None
 
     @classmethod
-    def for_api(cls, root: Path, base_url: str) -> Record:
-        key = hashlib.blake2b(base_url.rstrip("/").encode(), digest_size=8).hexdigest()
+    def for_api(cls, root: Path, base_url: str, env: str | None = None) -> Record:
+        """The record of the API at BASE_URL; with ENV, of that environment there (two
+        environments behind one API move at their own pace)."""
+        target = base_url.rstrip("/") if env is None else f"{base_url.rstrip('/')}\0{env}"
+        key = hashlib.blake2b(target.encode(), digest_size=8).hexdigest()
         remote = REMOTE if gitrepo.has_remote(root, REMOTE) else None
         return cls(root, REF_PREFIX + key, remote)
 

@@ -3,25 +3,33 @@
 Used by `validate` on the working tree and by `plan`/`sync` on the blobs of a commit. The
 content rules run only for content the cache has not seen, in parallel on a large
 registry; the cross-file rule (uniqueness) and the path rules (accounts) always run on
-the small identities, so they see every template at every run.
+the small identities, so they see every template at every run. With environments, the
+same holds per rendering (registry.rendering): `check_environments` reads the working
+tree for it.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from registry import cache as cache_mod
 from registry import files as files_mod
-from registry.config import DEFAULT_CONTENT, Config, ContentSettings
+from registry.config import DEFAULT_CONTENT, Config, ContentSettings, Environment
 from registry.findings import Finding
-from registry.results import FileResult
+from registry.results import FileResult, Identity
 from registry.rules import BY_ID, IGNORE_COMMENT, YAML_UNSAFE
 
+if TYPE_CHECKING:
+    from registry.rendering import Rendered, Renderings
+
 PARALLEL_THRESHOLD = 400
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 def check_files(root: Path, rel_paths: Sequence[str], *, use_cache: bool = True,
@@ -74,47 +82,49 @@ def _check_pending(pending: list[tuple[str, bytes, bytes]], results: dict[str, F
 def check_many(raws: Sequence[bytes], *, with_body: bool = False,
                settings: ContentSettings = DEFAULT_CONTENT
                ) -> list[tuple[FileResult, dict[str, Any] | None]]:
-    """Check each file's bytes (and keep its data if WITH_BODY), in forked workers when many.
+    """Check each file's bytes (and keep its data if WITH_BODY), in forked workers when many."""
+    checked = map_forked(partial(_check_one, with_body=with_body, settings=settings), raws)
+    return [(FileResult.from_plain(plain), body) for plain, body in checked]
 
-    Workers inherit the bytes through fork instead of receiving them pickled.
-    """
+
+def _check_one(raw: bytes, *, with_body: bool, settings: ContentSettings) -> tuple[Any, Any]:
     from registry.checks import check_and_load
 
+    result, body = check_and_load(raw, "", settings)
+    return result.to_plain(), (body if with_body else None)
+
+
+def map_forked(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """FUNCTION over ITEMS in order: in forked worker processes when there are many.
+
+    Workers inherit the items (file bytes) and the function through fork instead of
+    receiving them pickled; only the results travel back.
+    """
     workers = min(os.cpu_count() or 1, 8)
-    if len(raws) < PARALLEL_THRESHOLD or workers < 2:
-        return [_keep(check_and_load(raw, "", settings), with_body) for raw in raws]
+    if len(items) < PARALLEL_THRESHOLD or workers < 2:
+        return [function(item) for item in items]
     import multiprocessing
 
     global _PENDING
-    _PENDING = (list(raws), with_body, settings)
-    chunk = max(1, len(raws) // (workers * 4))
-    ranges = [(start, min(start + chunk, len(raws))) for start in range(0, len(raws), chunk)]
+    _PENDING = (function, items)
+    chunk = max(1, len(items) // (workers * 4))
+    ranges = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_check_range, ranges)
+            parts = pool.map(_run_range, ranges)
     finally:
-        _PENDING = ([], False, settings)
-    return [(FileResult.from_plain(plain), body) for part in parts for plain, body in part]
+        _PENDING = None
+    return [result for part in parts for result in part]
 
 
-_PENDING: tuple[list[bytes], bool, ContentSettings] = ([], False, DEFAULT_CONTENT)
+_PENDING: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
 
 
-def _keep(checked: tuple[FileResult, dict[str, Any] | None], with_body: bool
-          ) -> tuple[FileResult, dict[str, Any] | None]:
-    return checked if with_body else (checked[0], None)
-
-
-def _check_range(bounds: tuple[int, int]) -> list[Any]:
-    """In a forked worker: check a slice of the pending files."""
-    from registry.checks import check_and_load
-
-    raws, with_body, settings = _PENDING
-    out = []
-    for raw in raws[bounds[0]:bounds[1]]:
-        result, body = _keep(check_and_load(raw, "", settings), with_body)
-        out.append((result.to_plain(), body))
-    return out
+def _run_range(bounds: tuple[int, int]) -> list[Any]:
+    """In a forked worker: a slice of the pending items."""
+    assert _PENDING is not None, "set by map_forked before the fork"
+    function, items = _PENDING
+    return [function(item) for item in items[bounds[0]:bounds[1]]]
 
 
 def registry_findings(config: Config, results: dict[str, FileResult],
@@ -175,22 +185,144 @@ def configured(findings: list[Finding], severities: dict[str, str]) -> list[Find
 def _across(config: Config, results: dict[str, FileResult],
             targets: Sequence[str]) -> list[Finding]:
     """The registry-wide rules: uniqueness over every file, accounts for TARGETS."""
-    findings: list[Finding] = []
+    identities = {rel: r.identity for rel, r in results.items() if r.identity is not None}
+    return uniqueness(identities, set(targets)) + ownership(config, identities, targets)
+
+
+def uniqueness(identities: Mapping[str, Identity], report: set[str],
+               account: Callable[[str], str] | None = None) -> list[Finding]:
+    """`unique-name` over every identity (path -> identity), reported for REPORT; ACCOUNT
+    maps each account id first (an environment's mapping)."""
     from validators import unique_name
 
-    identities = [
-        unique_name.Identity(rel, r.identity.account_id, r.identity.name, r.identity.name_line,
-                             r.identity.name_column)
-        for rel, r in results.items() if r.identity is not None
-    ]
-    findings += unique_name.check(identities, report=set(targets))
-    if config.accounts:
-        from validators import accounts
+    return unique_name.check(
+        [unique_name.Identity(rel, account(i.account_id) if account else i.account_id, i.name,
+                              i.name_line, i.name_column) for rel, i in identities.items()],
+        report=report)
 
-        placements = [
-            accounts.Placement(rel, ident.account_id, ident.account_line, ident.account_column)
-            for rel in targets if (ident := results[rel].identity) is not None
-        ]
-        findings += accounts.check(placements, accounts.compile_accounts(config.accounts),
-                                   config.accounts)
-    return findings
+
+def ownership(config: Config, identities: Mapping[str, Identity],
+              targets: Sequence[str]) -> list[Finding]:
+    """`account-unknown` and `account-path` for TARGETS, with an `accounts` table."""
+    if not config.accounts:
+        return []
+    from validators import accounts
+
+    placements = [accounts.Placement(rel, ident.account_id, ident.account_line,
+                                     ident.account_column)
+                  for rel in targets if (ident := identities.get(rel)) is not None]
+    return accounts.check(placements, accounts.compile_accounts(config.accounts),
+                          config.accounts)
+
+
+def check_environments(config: Config, templates: Sequence[str], *, use_cache: bool = True,
+                       settings: ContentSettings = DEFAULT_CONTENT) -> Renderings:
+    """Every template of TEMPLATES rendered in every environment from the working tree,
+    each rendering's result from the cache when its inputs were checked before (a file
+    whose inode, size and times did not change is not even read)."""
+    from registry.environments import patch_path, template_of
+    from registry.rendering import (
+        Rendered,
+        Renderings,
+        check_jobs,
+        environment_key,
+        rendering_key,
+    )
+
+    cache = cache_mod.ResultCache(config.root, settings=settings.key()) if use_cache else None
+    files = _Files(config.root, cache)
+    renderings = Renderings()
+    pending: list[tuple[str, str, bytes]] = []
+    jobs: list[tuple[bytes, bytes | None, Environment, ContentSettings, bool]] = []
+    known = set(templates)
+    for env in config.environments.values():
+        renderings.environments.append(env)
+        overlay = config.root / env.overlay if env.overlay else None
+        listed = set(files_mod.discover(overlay, config.root)) \
+            if overlay is not None and overlay.is_dir() else set()
+        results = renderings.results[env.name] = {}
+        patches = renderings.patches[env.name] = {}
+        renderings.orphans[env.name] = sorted(
+            p for p in listed if template_of(config, env, p) not in known)
+        context = environment_key(env, settings)
+        for template in templates:
+            patch = patch_path(config, env, template)
+            patch = patch if patch in listed else None
+            if patch is not None:
+                patches[template] = patch
+            base_digest = files.digest(template)
+            patch_digest = files.digest(patch) if patch is not None else None
+            if (failed := _failed(files, template, patch)) is not None:
+                results[template] = failed
+                continue
+            assert base_digest is not None, "a file that cannot be read has failed"
+            key = rendering_key(base_digest, patch_digest, context)
+            hit = cache.get_plain(key, Rendered.from_plain) if cache is not None else None
+            if hit is not None:
+                results[template] = hit
+                continue
+            base_raw, patch_raw = files.read(template), files.read(patch) if patch else None
+            if (failed := _failed(files, template, patch)) is not None:  # gone since
+                results[template] = failed
+                continue
+            assert base_raw is not None, "a file that cannot be read has failed"
+            pending.append((env.name, template, key))
+            jobs.append((base_raw, patch_raw, env, settings, False))
+    for (name, template, key), (plain, _) in zip(pending, check_jobs(jobs), strict=True):
+        renderings.results[name][template] = Rendered.from_plain(plain)
+        if cache is not None:
+            cache.put_plain(key, plain)
+    if cache is not None:
+        cache.save()
+    return renderings
+
+
+def _failed(files: _Files, template: str, patch: str | None) -> Rendered | None:
+    """The result of a rendering whose template or patch cannot be read, else None."""
+    from registry.rendering import BASE, PATCH, unreadable
+
+    for source, rel in ((BASE, template), (PATCH, patch)):
+        if rel is not None and rel in files.errors:
+            return unreadable(source, files.errors[rel])
+    return None
+
+
+class _Files:
+    """The working tree's files of one run: each digest found once (from the cache's
+    record when the file provably did not change), the bytes read at most once."""
+
+    def __init__(self, root: Path, cache: cache_mod.ResultCache | None) -> None:
+        self.root, self.cache = str(root), cache
+        self.digests: dict[str, bytes | None] = {}
+        self.raws: dict[str, bytes] = {}
+        self.errors: dict[str, str] = {}
+
+    def digest(self, rel: str) -> bytes | None:
+        """REL's content digest; None when it cannot be read (see `errors`)."""
+        if rel in self.digests:
+            return self.digests[rel]
+        path = os.path.join(self.root, rel)
+        found: bytes | None = None
+        try:
+            stat = os.stat(path)
+            if self.cache is not None:
+                found = self.cache.known_digest(rel, stat)
+            if found is None:
+                raw = self.raws[rel] = files_mod.read_limited(path)
+                found = cache_mod.digest(raw)
+            if self.cache is not None:
+                self.cache.remember(rel, stat, found)
+        except OSError as exc:
+            self.errors[rel] = str(exc.strerror)
+        self.digests[rel] = found
+        return found
+
+    def read(self, rel: str) -> bytes | None:
+        """REL's bytes (a file whose digest was known unread is read now); None when it
+        cannot be read (see `errors`)."""
+        if rel not in self.raws and rel not in self.errors:
+            try:
+                self.raws[rel] = files_mod.read_limited(os.path.join(self.root, rel))
+            except OSError as exc:
+                self.errors[rel] = str(exc.strerror)
+        return self.raws.get(rel)

@@ -10,8 +10,9 @@ What it does as the runner does:
   is the caller's file.
 - `uses: ./` (and any name the caller maps to a folder, such as
   `<your-org>/model-template-registry@...`) runs that folder's composite action: its
-  inputs are its defaults, then `with:`; its steps see `$GITHUB_ACTION_PATH` and their
-  own `steps.*`; its `outputs:` become the calling step's outputs.
+  inputs are its defaults, then `with:`; its steps see `$GITHUB_ACTION_PATH`, their
+  own `steps.*` and the calling step's `env:`; its `outputs:` become the calling step's
+  outputs.
 - After a failed step, only steps with `if: always()` run.
 
 What it does not: other actions (checkout, setup-python, upload-artifact are the
@@ -89,7 +90,8 @@ class Runner:
         return self._steps(jobs[name]["steps"], dict(self.context), None)
 
     def _steps(self, steps: list[dict[str, Any]], scope: dict[str, str],
-               action: Path | None, prefix: str = "") -> list[Step]:
+               action: Path | None, prefix: str = "",
+               inherited: dict[str, str] | None = None) -> list[Step]:
         done: list[Step] = []
         for number, step in enumerate(steps, 1):
             condition = step.get("if")
@@ -101,7 +103,7 @@ class Runner:
             name = prefix + str(step.get("name", step.get("uses", f"step {number}")))
             outputs: dict[str, str] = {}
             if "run" in step:
-                done.append(self._run(step, scope, action, name, outputs))
+                done.append(self._run(step, scope, action, name, outputs, inherited or {}))
             else:
                 folder = self._action(str(step["uses"]))
                 if folder is None:  # the runner's own action (checkout, setup-python, ...)
@@ -132,13 +134,15 @@ class Runner:
         for key, spec in action.get("inputs", {}).items():
             inner[f"inputs.{key}"] = given.get(key, substitute(_text(spec.get("default", "")),
                                                                self.context))
-        done = self._steps(action["runs"]["steps"], inner, folder, prefix=f"{name}: ")
+        env = {k: substitute(_text(v), scope) for k, v in (step.get("env") or {}).items()}
+        done = self._steps(action["runs"]["steps"], inner, folder, prefix=f"{name}: ",
+                           inherited=env)
         outputs = {key: substitute(_text(spec["value"]), _with_empty_outputs(inner, spec))
                    for key, spec in action.get("outputs", {}).items()}
         return done, outputs
 
     def _run(self, step: dict[str, Any], scope: dict[str, str], action: Path | None,
-             name: str, outputs: dict[str, str]) -> Step:
+             name: str, outputs: dict[str, str], inherited: dict[str, str]) -> Step:
         with tempfile.TemporaryDirectory() as scratch:
             output_file, path_file = Path(scratch) / "output", Path(scratch) / "path"
             output_file.write_text("")
@@ -148,6 +152,7 @@ class Runner:
                    "PATH": os.pathsep.join([*reversed(self.path), self.env["PATH"]])}
             if action is not None:
                 env["GITHUB_ACTION_PATH"] = str(action)
+            env.update(inherited)  # the `env:` of the step that called the action
             env.update({k: substitute(_text(v), scope) for k, v in step.get("env", {}).items()})
             cwd = self.workspace / substitute(_text(step.get("working-directory", ".")), scope)
             script = substitute(step["run"], scope)
@@ -195,11 +200,12 @@ templates = "templates"
 """
 
 
-def registry_repository(path: Path, origin: Path, templates: Mapping[str, str]) -> Path:
-    """A registry repository of its own (templates and a pyproject.toml, no copy of the
-    tool) at PATH on branch main, cloned from a bare ORIGIN as a CI checkout is."""
+def registry_repository(path: Path, origin: Path, templates: Mapping[str, str],
+                        pyproject: str = REGISTRY_PYPROJECT) -> Path:
+    """A registry repository of its own (templates, patches and a pyproject.toml, no copy
+    of the tool) at PATH on branch main, cloned from a bare ORIGIN as a CI checkout is."""
     seed = path.with_name(path.name + "-seed")
-    for rel, text in {"pyproject.toml": REGISTRY_PYPROJECT, **templates}.items():
+    for rel, text in {"pyproject.toml": pyproject, **templates}.items():
         (seed / rel).parent.mkdir(parents=True, exist_ok=True)
         (seed / rel).write_text(text, encoding="utf-8")
     for cwd, args in ((seed, ["init", "-q", "-b", "main"]), (seed, ["add", "-A"]),

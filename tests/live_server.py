@@ -18,7 +18,10 @@ Usage::
 - Leaving the `with` block stops it: SIGTERM, then SIGKILL after `stop_timeout`
   seconds. `start_server()` is the same without the `with` (call `.stop()`/`.kill()`
   yourself, in a `finally`); an atexit hook kills any server a test forgot.
-- `template_body(name, account_id)` is a minimal valid create body.
+- `template_body(name, account_id)` is a minimal valid create body; `model_body` the
+  same for a model.
+- `request_log=PATH` starts it with `--request-log PATH`; `server.requests()` then gives
+  that file's lines (`METHOD PATH STATUS`), in the order the calls were answered.
 - Output is drained by background threads all along (a chatty server never blocks on
   a full pipe) and kept: `output_lines()`, `stdout_lines()`, `stderr_lines()`.
 """
@@ -97,6 +100,7 @@ class LiveServer:
     process: subprocess.Popen[str]
     db: Path | None = None
     args: tuple[str, ...] = ()
+    request_log: Path | None = None
     _output: _Output = field(default_factory=_Output, repr=False)
 
     @property
@@ -118,6 +122,14 @@ class LiveServer:
         """An httpx client on this server, authenticated (close it, or use `with`)."""
         return httpx.Client(base_url=self.url, headers=self.headers(account_id),
                             timeout=timeout, **kwargs)
+
+    def requests(self) -> list[str]:
+        """The lines of the request log so far (started with `request_log=`)."""
+        if self.request_log is None:
+            raise ValueError("this server was started without request_log=")
+        if not self.request_log.exists():
+            return []
+        return self.request_log.read_text(encoding="utf-8").splitlines()
 
     def output_lines(self) -> list[str]:
         """Every line printed so far, stdout and stderr together."""
@@ -176,26 +188,29 @@ class LiveServer:
 
 
 def server_command(*extra_args: str, api_key: str | None, db: str | os.PathLike[str] | None,
-                   ) -> list[str]:
+                   request_log: str | os.PathLike[str] | None = None) -> list[str]:
     """The argv of a test server on a free loopback port."""
     command = [sys.executable, "-m", "registry", "serve", "--host", "127.0.0.1", "--port", "0"]
     if api_key is None:
         command.append("--insecure")
     if db is not None:
         command += ["--db", os.fspath(db)]
+    if request_log is not None:
+        command += ["--request-log", os.fspath(request_log)]
     return command + list(extra_args)
 
 
 def start_server(*extra_args: str, api_key: str | None = "test-key",
                  db: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
-                 startup_timeout: float = STARTUP_TIMEOUT) -> LiveServer:
+                 startup_timeout: float = STARTUP_TIMEOUT,
+                 request_log: str | os.PathLike[str] | None = None) -> LiveServer:
     """Start a server and return once it answers; the caller must stop it (in a finally)."""
     child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     child_env.pop(KEY_ENV, None)
     if api_key is not None:
         child_env[KEY_ENV] = api_key
     process = subprocess.Popen(
-        server_command(*extra_args, api_key=api_key, db=db),
+        server_command(*extra_args, api_key=api_key, db=db, request_log=request_log),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         text=True, encoding="utf-8", errors="replace", bufsize=1, cwd=REPO_ROOT, env=child_env,
     )
@@ -207,6 +222,7 @@ def start_server(*extra_args: str, api_key: str | None = "test-key",
     output.follow(process.stderr, "stderr")
     server = LiveServer(url="", api_key=api_key, process=process,
                         db=None if db is None else Path(db), args=tuple(extra_args),
+                        request_log=None if request_log is None else Path(request_log),
                         _output=output)
     try:
         server.url = _wait_for_url(server, startup_timeout)
@@ -221,10 +237,11 @@ def start_server(*extra_args: str, api_key: str | None = "test-key",
 def running_server(*extra_args: str, api_key: str | None = "test-key",
                    db: str | os.PathLike[str] | None = None, env: dict[str, str] | None = None,
                    startup_timeout: float = STARTUP_TIMEOUT,
-                   stop_timeout: float = STOP_TIMEOUT) -> Iterator[LiveServer]:
+                   stop_timeout: float = STOP_TIMEOUT,
+                   request_log: str | os.PathLike[str] | None = None) -> Iterator[LiveServer]:
     """A running server for the `with` block; always stopped (and reaped) on exit."""
     server = start_server(*extra_args, api_key=api_key, db=db, env=env,
-                          startup_timeout=startup_timeout)
+                          startup_timeout=startup_timeout, request_log=request_log)
     try:
         yield server
     finally:
@@ -282,6 +299,11 @@ def template_body(name: str, account_id: str = "acct-1", **fields: Any) -> dict[
     }
     body.update(fields)
     return body
+
+
+def model_body(name: str, account_id: str = "acct-1", **fields: Any) -> dict[str, Any]:
+    """A minimal valid `POST /v4/models` body (`fields` add or override fields)."""
+    return {"name": name, "account_id": account_id, "model_type": "GENERIC", **fields}
 
 
 @atexit.register

@@ -7,14 +7,15 @@ import threading
 from typing import Any
 
 from registry.apply import apply_plan
-from registry.plan import Action, Plan
+from registry.plan import Action, ModelRef, Plan
 
 
 class ScriptedClient:
-    def __init__(self, fail_creates: set[str] = frozenset(), fail_deletes: set[str] = frozenset()
-                 ) -> None:
+    def __init__(self, fail_creates: set[str] = frozenset(), fail_deletes: set[str] = frozenset(),
+                 fail_moves: set[str] = frozenset()) -> None:
         self.calls: list[tuple[str, str]] = []
         self.fail_creates, self.fail_deletes = fail_creates, fail_deletes
+        self.fail_moves = fail_moves
         self.lock = threading.Lock()
 
     def create_template(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -29,6 +30,12 @@ class ScriptedClient:
             self.calls.append(("delete", template_id))
         if template_id in self.fail_deletes:
             raise RuntimeError(f"503 on delete {template_id}")
+
+    def move_model(self, model_id: str, template_id: str, account_id: str) -> None:
+        with self.lock:
+            self.calls.append(("move", f"{model_id}->{template_id}"))
+        if model_id in self.fail_moves:
+            raise RuntimeError(f"503 on PATCH {model_id}")
 
 
 def plan_of(*actions: Action) -> Plan:
@@ -86,3 +93,49 @@ def test_parallelism_is_bounded() -> None:
     report = apply_plan(plan_of(*actions), Slow(), parallelism=3)
     assert peak == 3
     assert [o.created_id for o in report.outcomes] == [f"t{i}" for i in range(40)]
+
+
+def used(*ids: str, template: str = "old-a") -> tuple[ModelRef, ...]:
+    return tuple(ModelRef(i, f"model {i}", template) for i in ids)
+
+
+def test_a_replacement_moves_the_models_before_deleting() -> None:
+    client = ScriptedClient()
+    action = Action("replace", "acct", "a", "a.yaml", remote_ids=("old-a",), body={"name": "a"},
+                    used_by=used("m1", "m2"))
+    (outcome,) = apply_plan(plan_of(action), client).outcomes
+    assert client.calls == [("create", "a"), ("move", "m1->new-a"), ("move", "m2->new-a"),
+                            ("delete", "old-a")]
+    assert (outcome.ok, outcome.moved_models) == (True, ["m1", "m2"])
+
+
+def test_a_failed_move_keeps_the_old_template() -> None:
+    client = ScriptedClient(fail_moves={"m2"})
+    action = Action("replace", "acct", "a", "a.yaml", remote_ids=("old-a",), body={"name": "a"},
+                    used_by=used("m1", "m2", "m3"))
+    (outcome,) = apply_plan(plan_of(action), client).outcomes
+    assert ("delete", "old-a") not in client.calls
+    assert (outcome.ok, outcome.moved_models) == (False, ["m1", "m3"])
+    assert outcome.error == ("kept the old template: 1 of 3 model(s) could not be moved to "
+                             "new-a ('model m2': 503 on PATCH m2); run sync again to finish")
+
+
+def test_a_dedupe_moves_the_models_to_the_kept_template() -> None:
+    client = ScriptedClient()
+    action = Action("dedupe", "acct", "a", "a.yaml", remote_ids=("dup",), kept_id="keep",
+                    used_by=used("m1", template="dup"))
+    apply_plan(plan_of(action), client)
+    assert client.calls == [("move", "m1->keep"), ("delete", "dup")]
+
+
+def test_deleting_a_used_template_is_refused_unless_forced() -> None:
+    action = Action("delete", "acct", "a", remote_ids=("old-a",), used_by=used("m1"))
+    client = ScriptedClient()
+    (outcome,) = apply_plan(plan_of(action), client).outcomes
+    assert client.calls == []
+    assert (outcome.ok, outcome.error) == (False, (
+        "refused: 1 model(s) use it ('model m1') and would be left on a deleted template; move "
+        "them first, or run sync --force-delete-used"))
+    forced = ScriptedClient()
+    (outcome,) = apply_plan(plan_of(action), forced, force_delete_used=True).outcomes
+    assert (forced.calls, outcome.ok) == ([("delete", "old-a")], True)

@@ -132,7 +132,7 @@ def test_the_plan_marks_a_replacement() -> None:
     markdown = render_plan(plan, "markdown").splitlines()
     assert markdown[4] == "**Breaking changes:** 1 (listed below)."
     assert ("| ~ | replace (breaking) | <code>acct-1</code> | <code>m</code> | "
-            "<code>t/m.yaml</code> | <code>id-m</code> |") in markdown
+            "<code>t/m.yaml</code> | <code>id-m</code> |  |") in markdown
     assert markdown[-5:] == [
         "#### Breaking changes",
         "",

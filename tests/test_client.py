@@ -926,3 +926,52 @@ def test_one_client_shared_by_threads_counts_every_request() -> None:
                                 range(64)))
     assert len({r["id"] for r in results}) == 64
     assert client.request_count == 64 == api.calls["POST"]
+
+
+# --- models ---------------------------------------------------------------------------------
+
+
+def model(model_id: str, template_id: str | None, account: str = "acct-1") -> dict[str, Any]:
+    return {"id": model_id, "name": f"model {model_id}", "account_id": account,
+            "model_template_id": template_id}
+
+
+def test_models_are_listed_and_checked_like_templates() -> None:
+    page = {"items": [model("m1", "tpl-1"), model("m1", "tpl-1"), model("m2", None)],
+            "total_item_count": 2, "current_page": 1, "items_per_page": 100}
+    handler, seen = scripted(answer(200, page))
+    with make_client(handler) as client:
+        assert [m["id"] for m in client.list_models("acct-1")] == ["m1", "m2"]
+    assert seen[0].url.path == "/v4/models"
+    bad = {"items": [model("m1", "../x")], "total_item_count": 1, "current_page": 1}
+    with make_client(scripted(answer(200, bad))[0]) as client, pytest.raises(ApiError) as info:
+        client.list_models("acct-1")
+    assert str(info.value) == ("GET /v4/models (account 'acct-1', page 1): malformed items: "
+                               "item 0: model_template_id '../x' is not a plain identifier")
+
+
+def test_moving_a_model_sends_one_patch_and_checks_the_answer() -> None:
+    handler, seen = scripted(answer(200, model("m1", "tpl-new")))
+    with make_client(handler) as client:
+        assert client.move_model("m1", "tpl-new", "acct-1")["model_template_id"] == "tpl-new"
+    assert [(r.method, r.url.path, json.loads(r.content)) for r in seen] == [
+        ("PATCH", "/v4/models/m1", {"model_template_id": "tpl-new"})]
+    wrong = scripted(answer(200, model("m1", "tpl-old")))[0]
+    with make_client(wrong) as client, pytest.raises(ApiError, match="does not show the model"):
+        client.move_model("m1", "tpl-new", "acct-1")
+
+
+def test_a_lost_patch_answer_is_checked_by_reading_the_model() -> None:
+    handler, seen = scripted(httpx.ReadError("connection reset"),
+                             answer(200, model("m1", "tpl-new")))
+    with make_client(handler) as client:
+        assert client.move_model("m1", "tpl-new", "acct-1")["id"] == "m1"
+    assert [(r.method, r.url.path) for r in seen] == [("PATCH", "/v4/models/m1"),
+                                                       ("GET", "/v4/models/m1")]
+
+
+def test_an_unsafe_model_id_is_refused_before_any_request() -> None:
+    handler, seen = scripted(answer(200, {}))
+    with make_client(handler) as client, pytest.raises(ApiError, match="refusing the model id"):
+        client.move_model("../admin", "tpl-new", "acct-1")
+    assert seen == []

@@ -90,3 +90,30 @@ def test_root_found_from_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyP
     (tmp_path / "templates/deep").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "templates/deep")
     assert find_root() == tmp_path.resolve()
+
+
+def test_the_registry_of_files(tmp_path: Path) -> None:
+    """The nearest folder up whose pyproject.toml has the table; other projects' files are
+    passed over; a broken one that names the table counts (load_config then says why)."""
+    from registry.config import registry_root
+
+    write(tmp_path, "[project]\nname = 'monorepo'\n")
+    models = tmp_path / "models"
+    (models / "templates/deep").mkdir(parents=True)
+    write(models, "[tool.template-registry.accounts]\na = ['templates/**']\n")
+    tools = tmp_path / "tools"
+    tools.mkdir()
+    write(tools, "[tool.ruff]\nline-length = 100\n")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    write(broken, "[tool.template-registry\n")
+    assert registry_root([str(models / "templates/deep/a.yaml"),
+                          str(models / "templates/b.yaml"), str(tmp_path / "top.yaml"),
+                          str(tools / "c.yaml")]) == models
+    assert registry_root([str(tools / "c.yaml"), str(tmp_path / "x.yaml")]) is None
+    assert registry_root([]) is None
+    assert registry_root([str(broken / "x.yaml")]) == broken
+    with pytest.raises(ConfigError, match=re.escape(
+            f"the files belong to several registries ({broken}, {models}); validate one at a "
+            "time with --root")):
+        registry_root([str(models / "a.yaml"), str(broken / "x.yaml")])

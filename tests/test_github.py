@@ -240,3 +240,73 @@ def test_a_drift_issue_holds_at_most_the_limit() -> None:
     assert body.endswith("|\n\n(The plan is cut here: it is longer than an issue can hold. The "
                          "whole plan is in the run's job summary.)\n\nChecked by "
                          "https://github.test/run/1\n")
+
+
+STAGING = "<!-- template-registry-plan env=staging -->"
+PRODUCTION = "<!-- template-registry-plan env=production -->"
+
+
+def test_each_environment_has_its_own_comment(tmp_path: Path) -> None:
+    with GitHubStandIn() as github:
+        github.add_pull_request(PR)
+        staging = run(github, tmp_path, "staging plan 1\n", "--env", "staging")
+        production = run(github, tmp_path, "production plan 1\n", "--env", "production")
+        plain = run(github, tmp_path, "plan without environments\n")
+        assert [d.returncode for d in (staging, production, plain)] == [0, 0, 0]
+        first = [c["id"] for c in github.comments_on(PR)]
+        assert staging.stdout == (f"Plan comment for staging on pull request #{PR}: 1 created. "
+                                  f"https://github.test/{REPOSITORY}/pull/{PR}"
+                                  f"#issuecomment-{first[0]}\n")
+        assert production.stdout.startswith(f"Plan comment for production on pull request "
+                                            f"#{PR}: 1 created. ")
+        again = run(github, tmp_path, "staging plan 2\n", "--env", "staging")
+        assert again.stdout.startswith(f"Plan comment for staging on pull request #{PR}: 1 "
+                                       "updated in place. ")
+        assert [(c["id"], c["body"]) for c in github.comments_on(PR)] == [
+            (first[0], f"{STAGING}\n<!-- part 1/1 -->\nstaging plan 2\n"),
+            (first[1], f"{PRODUCTION}\n<!-- part 1/1 -->\nproduction plan 1\n"),
+            (first[2], f"{PLAN_MARKER}\n<!-- part 1/1 -->\nplan without environments\n")]
+        assert [part_of(c["body"], STAGING) for c in github.comments_on(PR)] == [1, None, None]
+
+
+def test_each_environment_has_its_own_drift_issue(tmp_path: Path) -> None:
+    with GitHubStandIn() as github:
+        opened = [run(github, tmp_path, f"### {env} plan\n", "--exit-code", "2", "--env", env,
+                      command="drift") for env in ("staging", "production")]
+        assert [d.stdout for d in opened] == [
+            f"Drift in staging: opened issue #1. https://github.test/{REPOSITORY}/issues/1\n",
+            f"Drift in production: opened issue #2. https://github.test/{REPOSITORY}/issues/2\n"]
+        assert [github.issues[n]["title"] for n in (1, 2)] == [
+            "Model templates: the staging API differs from git",
+            "Model templates: the production API differs from git"]
+        assert github.issues[1]["body"].startswith(
+            "<!-- template-registry-drift env=staging -->\nThe model-templates API of staging "
+            "no longer holds exactly the templates of git")
+        same = run(github, tmp_path, "### staging plan\n", "--exit-code", "2", "--env",
+                   "staging", command="drift")
+        assert same.stdout == "Drift in staging: issue #1 already shows this plan.\n"
+        plain = run(github, tmp_path, "x\n", "--exit-code", "0", command="drift")
+        assert plain.stdout == "No drift: the API holds the templates of git.\n"
+        closed = run(github, tmp_path, "x\n", "--exit-code", "0", "--env", "production",
+                     command="drift")
+        assert closed.stdout == "No drift in production: closed issue #2.\n"
+        assert [c["body"] for c in github.comments_on(2)] == [
+            f"The API of production holds the templates of git again (https://github.test/"
+            f"{REPOSITORY}/actions/runs/42). Closing."]
+        assert [github.issues[n]["state"] for n in (1, 2)] == ["open", "closed"]
+        quiet = run(github, tmp_path, "x\n", "--exit-code", "0", "--env", "production",
+                    command="drift")
+        assert quiet.stdout == "No drift in production: the API holds the templates of git.\n"
+
+
+@pytest.mark.parametrize("command", ["comment", "drift"])
+def test_an_environment_name_that_could_break_the_marker_is_refused(tmp_path: Path,
+                                                                   command: str) -> None:
+    with GitHubStandIn() as github:
+        github.add_pull_request(PR)
+        extra = ["--exit-code", "2"] if command == "drift" else []
+        done = run(github, tmp_path, "plan\n", "--env", "a -->\x1b", *extra, command=command)
+        assert (done.returncode, done.stdout) == (2, "")
+        assert done.stderr == ("template-registry: --env a -->\\x1b: not an environment name "
+                               "(letters, digits, '.', '_', '-')\n")
+        assert github.requests == []

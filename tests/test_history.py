@@ -74,3 +74,16 @@ def test_identity_of_unparseable_blob() -> None:
     assert identity_of_bytes(b"- a list\n") is None
     assert identity_of_bytes(b"name: x\naccount_id: 3\n") is None
     assert identity_of_bytes(b"name: x\naccount_id: acct\n") == ("acct", 2, 13, "x", 1, 7)
+
+
+def test_files_with_unusual_names_count_with_their_paths(tmp_path: Path) -> None:
+    """git quotes such paths in `log --raw` unless -z: they must still count as owned."""
+    repo = init_repo(tmp_path / "r")
+    odd = "templates/ünï code\tx.yaml"
+    commit_file(repo, odd, named("odd", "acct-1"), "add")
+    commit_file(repo, "templates/sub/b.yaml", named("b", "acct-1"), "add b")
+    commit_file(repo, odd, None, "remove the odd one")
+    assert owned_keys(repo, "HEAD", "templates", BlobStore(repo)) == {("acct-1", "odd"),
+                                                                      ("acct-1", "b")}
+    assert {path for path, _ in gitrepo.history_files(repo, "HEAD", "templates")} == {
+        odd, "templates/sub/b.yaml"}

@@ -7,7 +7,7 @@ from typing import Any
 
 from registry.apply import runnable
 from registry.compare import canonical_json
-from registry.plan import Change, Desired, Safety, Unmanaged, compute_plan
+from registry.plan import Change, Desired, ModelRef, Safety, Unmanaged, compute_plan
 from registry.render.plan import render_plan
 from tests.live_server import template_body
 
@@ -225,3 +225,36 @@ def test_a_template_made_from_an_older_file_is_replaced_without_consent() -> Non
     (action,) = compute_plan([Desired.from_body("t/a.yaml", A)], {"acct-1": [older]},
                              {("acct-1", "a")}, versions=lambda key: history).actions
     assert (action.kind, action.takeover) == ("replace", False)
+
+
+# --- models built on templates -----------------------------------------------------------
+
+
+def test_actions_name_the_models_on_the_templates_they_delete() -> None:
+    changed = json.loads(json.dumps(A))
+    changed["model_type"] = "COMPLETION"
+    state = {"acct-1": [remote(A, "id-a"), remote(B, "id-b")]}
+    models = {"acct-1": [{"id": "m1", "name": "chat", "account_id": "acct-1",
+                          "model_template_id": "id-a"},
+                         {"id": "m2", "name": "search|bot", "account_id": "acct-1",
+                          "model_template_id": "id-b"},
+                         {"id": "m3", "name": "no template", "account_id": "acct-1"}]}
+    plan = compute_plan([Desired.from_body("t/a.yaml", changed)], state,
+                        {("acct-1", "a"), ("acct-1", "b")}, models=models,
+                        safety=Safety(allow_deletes=1))
+    assert [(a.kind, a.name, a.used_by) for a in plan.actions] == [
+        ("replace", "a", (ModelRef("m1", "chat", "id-a"),)),
+        ("delete", "b", (ModelRef("m2", "search|bot", "id-b"),))]
+    text = render_plan(plan, "text")
+    assert "id id-b: removed from git (used by 1 model(s))" in text
+    markdown = render_plan(plan, "markdown")
+    assert "| 1 model(s): <code>search&#124;bot</code> |" in markdown
+    # The change of model_type is breaking: the models it breaks are named there too.
+    breaking = [line for line in markdown.splitlines() if line.startswith("- ~ replace")]
+    assert breaking == ["- ~ replace <code>acct-1/a</code>: changes&#32;model&#95;type&#32;from"
+                        "&#32;&#39;GENERIC&#39;&#32;to&#32;&#39;COMPLETION&#39;. Used by 1 "
+                        "model(s): <code>chat</code>."]
+    assert json.loads(render_plan(plan, "json"))["actions"][1]["used_by"] == [
+        {"id": "m2", "name": "search|bot", "template_id": "id-b"}]
+    unknown = compute_plan([Desired.from_body("t/a.yaml", changed)], state, set())
+    assert unknown.actions[0].used_by is None

@@ -86,5 +86,6 @@ def _command(doc: Document, bundle: dict[str, Any], kind: str) -> list[Finding]:
         return []
     return [doc.finding(
         RULE, (*BUNDLE, "command") if "command" in bundle else BUNDLE,
-        f"a {kind} template whose bundle has a streaming_command needs a non-empty "
+        f"{'an' if kind == 'ASYNC' else 'a'} {kind} template whose bundle has a "
+        "streaming_command needs a non-empty "
         "bundle_config.command: Launch refuses a non-streaming endpoint with no bundle command")]

@@ -25,8 +25,9 @@ _SHAPES: tuple[tuple[str, str], ...] = (
     ("a GitHub token", r"\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b"),
     ("a Slack token", r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
     ("a Slack webhook URL", r"hooks\.slack\.com/services/T[A-Za-z0-9_]+/B[A-Za-z0-9_]+/\w+"),
-    ("an OpenAI API key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
+    # Anthropic's before OpenAI's: `sk-ant-...` also has OpenAI's shape.
     ("an Anthropic API key", r"\bsk-ant-[A-Za-z0-9_-]{20,}"),
+    ("an OpenAI API key", r"\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}"),
     ("a Hugging Face token", r"\bhf_[A-Za-z0-9]{30,}\b"),
     ("a Google API key", r"\bAIza[0-9A-Za-z_-]{35}\b"),
     ("a Stripe secret key", r"\b[rs]k_live_[0-9A-Za-z]{20,}\b"),

@@ -90,17 +90,27 @@ class Outcome:
 def import_command(accounts: Sequence[str] = (), *, name_glob: str | None = None,
                    root: str | None = None, api_url: str | None = None, dry_run: bool = False,
                    fmt: str = "text", ignore_findings: bool = False,
-                   now: datetime | None = None) -> int:
-    """List the accounts, write what git lacks, print the outcome; 1 if a file failed."""
-    from registry.client import ApiClient
+                   now: datetime | None = None, env: str | None = None) -> int:
+    """List the accounts, write what git lacks, print the outcome; 1 if a file failed.
+
+    With ENV, the accounts are listed in that environment (its ids, URL and key), and the
+    files are written with the files' account ids (the mapping reversed).
+    """
+    from registry.commands.plan import Options, connect
+    from registry.environments import environment, map_account
 
     config = load_config(root)
     existing = _working_tree(config)
     chosen = _accounts(config, accounts, existing)
-    with ApiClient.from_env(api_url=api_url, config_base_url=config.base_url) as client:
+    target = environment(config, env) if env is not None else None
+    with connect(config, Options(root=root, api_url=api_url, env=env)) as client:
         with ThreadPoolExecutor(max_workers=min(8, len(chosen))) as pool:
-            listed = list(pool.map(client.list_templates, chosen))
+            listed = list(pool.map(client.list_templates,
+                                   [map_account(a, target) if target else a for a in chosen]))
         source = client.base_url
+    if target is not None:  # back to the files' account ids
+        listed = [[{**item, "account_id": account} for item in items]
+                  for account, items in zip(chosen, listed, strict=True)]
     outcome = Outcome()
     remotes = []
     for account, items in zip(chosen, listed, strict=True):

@@ -12,11 +12,11 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from registry.blobstore import BlobStore
 from registry.compare import canonical_json
-from registry.config import Config, load_config
+from registry.config import Config, Environment, load_config
 from registry.errors import InvalidTemplates, RegistryError, UnsafeOperation
 from registry.findings import Finding, has_errors
 from registry.plan import Desired, Key, Plan, Safety, compute_plan
@@ -24,9 +24,13 @@ from registry.prices import price_table
 from registry.render.findings import render_findings
 from registry.render.terminal import escape
 
+if TYPE_CHECKING:
+    from registry.client import ApiClient
+
 
 class Lister(Protocol):
     def list_templates(self, account_id: str) -> list[dict[str, Any]]: ...
+    def list_models(self, account_id: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -38,6 +42,7 @@ class Options:
     allow_deletes: int | None = None
     adopt: bool = False
     call_timeout: float = 60.0  # seconds per API call (the client's retry_deadline)
+    env: str | None = None  # --env NAME: a configured environment (registry.environments)
 
 
 def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list[Desired]]:
@@ -71,9 +76,34 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
     desired = []
     for path, _ in entries:
         identity, body = results[path].identity, bodies[path]
-        assert identity is not None and body is not None, "valid templates load"
+        if identity is None or body is None:  # the essential rules make this unreachable
+            raise InvalidTemplates(f"{escape(path)} at {escape(ref)} does not load as a "
+                                   "template; nothing was planned")
         desired.append(Desired(path, identity.account_id, identity.name, *body))
     return commit, desired
+
+
+def desired_in(config: Config, ref: str, env: Environment) -> tuple[str, list[Desired]]:
+    """(commit id, templates) of REF as environment ENV receives them: each template file
+    of the commit with its patch from the commit's overlay, its account mapped; validated
+    as `validate` checks that environment (InvalidTemplates with the findings if not)."""
+    from registry import gitrepo
+    from registry.rendering import render_environment
+
+    commit = gitrepo.commit_id(config.root, ref)
+    entries = gitrepo.tree_entries(config.root, ref, config.templates)
+    patch_entries = (gitrepo.tree_entries(config.root, ref, env.overlay)
+                     if env.overlay is not None else [])
+    raws = gitrepo.read_blobs(config.root, [blob for _, blob in entries + patch_entries])
+    findings, bodies = render_environment(
+        config, env, {path: raws[blob] for path, blob in entries},
+        {path: raws[blob] for path, blob in patch_entries})
+    if has_errors(findings):
+        errors = [f for f in findings if f.severity == "error"]
+        raise InvalidTemplates(f"The templates at {escape(ref)} ({commit[:12]}) do not "
+                               f"validate for environment {escape(env.name)}; nothing was "
+                               f"planned:\n{render_findings(errors, len(entries), 'text')}")
+    return commit, [Desired.from_body(path, bodies[path]) for path in sorted(bodies)]
 
 
 @dataclass
@@ -85,6 +115,8 @@ class State:
     desired: list[Desired]
     owned: dict[Key, set[str]]
     remote: dict[str, list[dict[str, Any]]]
+    models: dict[str, list[dict[str, Any]]]
+    env: Environment | None = None
 
 
 def gather(config: Config, options: Options, client: Lister, store: BlobStore, *,
@@ -94,6 +126,7 @@ def gather(config: Config, options: Options, client: Lister, store: BlobStore, *
     ALSO_OWNED_FROM (a rollback) adds what that commit's history defined to what is owned.
     """
     from registry import gitrepo
+    from registry.environments import environment, map_account
     from registry.history import owned_blobs
 
     if gitrepo.is_shallow(config.root):
@@ -102,45 +135,76 @@ def gather(config: Config, options: Options, client: Lister, store: BlobStore, *
             "deleted templates would silently stay. Fetch it: `git fetch --unshallow`; in "
             "GitHub Actions, actions/checkout with `fetch-depth: 0`; in GitLab CI, "
             "`GIT_DEPTH: 0`.")
-    commit, desired = desired_state(config, options.ref, store)
+    env = environment(config, options.env) if options.env is not None else None
+    if env is None:
+        commit, desired = desired_state(config, options.ref, store)
+    else:
+        commit, desired = desired_in(config, options.ref, env)
     owned = owned_blobs(config.root, options.ref, config.templates, store)
     if also_owned_from is not None:
         older = owned_blobs(config.root, also_owned_from, config.templates, store)
         for key, blobs in older.items():
             owned.setdefault(key, set()).update(blobs)
-    accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned} | set(config.accounts))
-    with ThreadPoolExecutor(max_workers=min(8, max(1, len(accounts)))) as pool:
-        remote = dict(zip(accounts, pool.map(client.list_templates, accounts), strict=True))
-    return State(commit, desired, owned, remote)
+    managed = set(config.accounts)
+    if env is not None:  # ownership, and the accounts to list, in this environment's ids
+        owned = {(map_account(a, env), n): blobs for (a, n), blobs in owned.items()}
+        managed = {map_account(a, env) for a in managed}
+    accounts = sorted({d.key[0] for d in desired} | {k[0] for k in owned} | managed)
+    # Templates and models of every account at once: one list call per page per account
+    # for each kind, nothing more.
+    with ThreadPoolExecutor(max_workers=min(8, max(1, 2 * len(accounts)))) as pool:
+        templates = [pool.submit(client.list_templates, a) for a in accounts]
+        models = [pool.submit(client.list_models, a) for a in accounts]
+        remote = {a: f.result() for a, f in zip(accounts, templates, strict=True)}
+        used = {a: f.result() for a, f in zip(accounts, models, strict=True)}
+    return State(commit, desired, owned, remote, used, env)
 
 
 def build_plan(config: Config, options: Options, client: Lister, *,
                also_owned_from: str | None = None) -> Plan:
     """The plan of `gather`'s state, under the configured deletion guard, priced with
     the configured price table."""
-    from registry.history import versions
+    from registry.history import EnvironmentVersions, versions
 
     store = BlobStore(config.root, settings=config.content.key())
     try:
         state = gather(config, options, client, store, also_owned_from=also_owned_from)
         safety = Safety(config.max_deletes, options.allow_deletes, config.protect)
+        if state.env is None:
+            def known(key: Key) -> set[str]:
+                return versions(config.root, state.owned.get(key, set()), store)
+        else:
+            rendered = EnvironmentVersions(config, state.env, options.ref)
+
+            def known(key: Key) -> set[str]:
+                return rendered.of(state.owned.get(key, set()))
         return compute_plan(state.desired, state.remote, set(state.owned), ref=options.ref,
                             commit=state.commit, prune=options.prune, safety=safety,
-                            adopt=options.adopt, prices=price_table(config.prices),
-                            versions=lambda key: versions(config.root,
-                                                          state.owned.get(key, set()), store))
+                            adopt=options.adopt, models=state.models,
+                            prices=price_table(config.prices), versions=known)
     finally:
         store.save()
 
 
+def connect(config: Config, options: Options) -> ApiClient:
+    """The API client of OPTIONS: with --env, that environment's base URL and key
+    variable (never the default key), else the default ones."""
+    from registry.client import ApiClient
+    from registry.environments import environment
+
+    env = environment(config, options.env) if options.env is not None else None
+    return ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
+                              env_base_url=env.base_url if env else None,
+                              key_env=env.api_key_env if env else None,
+                              retry_deadline=options.call_timeout)
+
+
 def plan_command(options: Options, *, fmt: str = "text", detailed_exitcode: bool = False,
                  fail_on_breaking: bool = False) -> int:
-    from registry.client import ApiClient
     from registry.render.plan import render_plan
 
     config = load_config(options.root)
-    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
-                            retry_deadline=options.call_timeout) as client:
+    with connect(config, options) as client:
         plan = build_plan(config, options, client)
     print(render_plan(plan, fmt))
     if fail_on_breaking and plan.breaking:

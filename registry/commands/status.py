@@ -7,24 +7,22 @@ script can ask "is the API up to date?"), and the usual 2 for usage or configura
 from __future__ import annotations
 
 from registry.blobstore import BlobStore
-from registry.commands.plan import Options, gather
+from registry.commands.plan import Options, connect, gather
 from registry.config import load_config
 
 
 def status_command(options: Options, *, fmt: str = "text") -> int:
-    from registry.client import ApiClient
     from registry.render.status import render_status
     from registry.status import compute_status
 
     config = load_config(options.root)
     store = BlobStore(config.root, settings=config.content.key())
     try:
-        with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
-                                retry_deadline=options.call_timeout) as client:
+        with connect(config, options) as client:
             state = gather(config, options, client, store)
     finally:
         store.save()
     status = compute_status(state.desired, state.remote, set(state.owned), ref=options.ref,
-                            commit=state.commit)
+                            commit=state.commit, models=state.models)
     print(render_status(status, fmt))
     return 0 if status.count("in sync") == len(status.rows) else 1

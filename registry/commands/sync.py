@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from registry.apply import Outcome, Report, apply_plan, runnable
-from registry.commands.plan import Options, build_plan
+from registry.commands.plan import Options, build_plan, connect
 from registry.config import Config, load_config
 from registry.render.plan import render_plan
 from registry.render.sync import progress_line, render_report
@@ -32,16 +32,16 @@ REPAIR_ROUNDS = 3  # a concurrent writer may still be creating while we repair
 
 def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
                  parallelism: int = 8, report_file: str | None = None,
-                 allow_rollback: bool = False, record: bool = True) -> int:
+                 allow_rollback: bool = False, record: bool = True,
+                 force_delete_used: bool = False) -> int:
     from registry import gitrepo, synced
-    from registry.client import ApiClient
 
     config = load_config(options.root)
     log = sys.stderr if fmt == "json" else sys.stdout
-    with ApiClient.from_env(api_url=options.api_url, config_base_url=config.base_url,
-                            retry_deadline=options.call_timeout) as client:
+    with connect(config, options) as client:
         commit = gitrepo.commit_id(config.root, options.ref)
-        history = synced.Record.for_api(config.root, client.base_url) if record else None
+        history = (synced.Record.for_api(config.root, client.base_url, options.env)
+                   if record else None)
         last = history.read() if history is not None else None
         rollback_from = synced.check_order(config.root, last, commit, options.ref,
                                            allow_rollback=allow_rollback)
@@ -54,7 +54,8 @@ def sync_command(options: Options, *, fmt: str = "text", dry_run: bool = False,
         if history is not None and last != plan.commit:
             history.write(plan.commit, rollback=rollback_from is not None)
         progress = Progress(len(runnable(plan)), log)
-        report = apply_plan(plan, client, parallelism=parallelism, on_done=progress.done)
+        report = apply_plan(plan, client, parallelism=parallelism, on_done=progress.done,
+                            force_delete_used=force_delete_used)
         progress.finish()
         if runnable(plan) and not report.failed:
             verify(report, config, options, client, rollback_from, parallelism)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from registry.findings import Finding
 from registry.render import formats, jsonfmt
@@ -23,27 +24,35 @@ def summary(findings: Sequence[Finding], files: int) -> str:
     return f"{files} file(s) checked: {errors} error(s), {warnings} warning(s)."
 
 
+def message(finding: Finding) -> str:
+    """The message as the text formats show it: with environments, those the finding
+    occurs in as a suffix, `... (in staging, production)`."""
+    if not finding.environments:
+        return finding.message
+    return f"{finding.message} (in {', '.join(finding.environments)})"
+
+
 def text(findings: Sequence[Finding], files: int) -> str:
     """`PATH:LINE:COL: SEVERITY RULE: MESSAGE` per finding, then the summary."""
     lines = [f"{escape(f.path)}:{f.line}:{f.column}: {f.severity} {escape(f.rule)}: "
-             f"{escape(f.message)}" for f in findings]
+             f"{escape(message(f))}" for f in findings]
     return "\n".join([*lines, summary(findings, files)])
 
 
 def json(findings: Sequence[Finding], files: int) -> str:
-    return jsonfmt.dumps({
-        "files": files,
-        "findings": [
-            {"path": f.path, "line": f.line, "column": f.column, "severity": f.severity,
-             "rule": f.rule, "message": f.message}
-            for f in findings
-        ],
-    })
+    return jsonfmt.dumps({"files": files, "findings": [as_dict(f) for f in findings]})
+
+
+def as_dict(finding: Finding) -> dict[str, Any]:
+    """A finding as a JSON object; one of rendered templates also has `environments`."""
+    return {"path": finding.path, "line": finding.line, "column": finding.column,
+            "severity": finding.severity, "rule": finding.rule, "message": finding.message,
+            **({"environments": list(finding.environments)} if finding.environments else {})}
 
 
 def github(findings: Sequence[Finding], files: int) -> str:
     """One `::error`/`::warning` annotation per finding, then the summary."""
     lines = [gh.command(f.severity, {"file": f.path, "line": f.line, "col": f.column,
-                                     "title": f.rule}, f.message)
+                                     "title": f.rule}, message(f))
              for f in findings]
     return "\n".join([*lines, summary(findings, files)])

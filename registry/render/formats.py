@@ -20,7 +20,8 @@ from typing import Any, Literal, cast
 
 from registry.render import terminal
 
-Kind = Literal["findings", "plan", "sync", "list", "status", "rules", "import", "cost"]
+Kind = Literal["findings", "plan", "sync", "list", "status", "rules", "import", "cost", "diff",
+               "environments"]
 Medium = Literal["text", "markdown", "json", "github"]
 
 
@@ -71,6 +72,15 @@ FORMATS: dict[Kind, tuple[Format, ...]] = {
         Format("text", "text", "registry.render.cost:text"),
         Format("json", "json", "registry.render.cost:json"),
         Format("markdown", "markdown", "registry.render.cost:markdown"),
+    ),
+    "diff": (  # diff --env A --env B
+        Format("text", "text", "registry.render.envdiff:text"),
+        Format("json", "json", "registry.render.envdiff:json"),
+        Format("markdown", "markdown", "registry.render.envdiff:markdown"),
+    ),
+    "environments": (
+        Format("text", "text", "registry.render.environments:text"),
+        Format("json", "json", "registry.render.environments:json"),
     ),
 }
 

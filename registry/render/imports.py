@@ -8,6 +8,7 @@ from dataclasses import asdict
 from registry.commands.import_ import Outcome
 from registry.findings import Finding
 from registry.render import formats, jsonfmt
+from registry.render.findings import as_dict
 from registry.render.terminal import escape
 
 
@@ -25,7 +26,7 @@ def json(outcome: Outcome, dry_run: bool) -> str:
         "skipped": [asdict(s) for s in outcome.skipped],
         "duplicates": [asdict(d) for d in outcome.duplicates],
         "failed": [asdict(f) for f in outcome.failed],
-        "findings": [asdict(f) for f in outcome.findings],
+        "findings": [as_dict(f) for f in outcome.findings],
     })
 
 

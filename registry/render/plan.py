@@ -40,6 +40,8 @@ def short(value: Any) -> str:
 def describe(action: Action) -> str:
     """One line: what happens to which template, from which file, to which remote id."""
     line = _describe(action)
+    if action.used_by:
+        line += f" (used by {len(action.used_by)} model(s))"
     return f"{line} [HELD: {escape(action.held)}]" if action.held else line
 
 
@@ -141,14 +143,15 @@ def markdown(plan: Plan) -> str:
     if not plan.actions:
         lines.append("No changes.")
         return "\n".join(lines)
-    lines += ["| | action | account | name | file | remote id |", "|---|---|---|---|---|---|"]
+    lines += ["| | action | account | name | file | remote id | used by |",
+              "|---|---|---|---|---|---|---|"]
     for action in plan.actions:
         ids = ", ".join(md.code(i) for i in action.remote_ids)
         kind = f"{action.kind} (held)" if action.held else action.kind
         kind += " (breaking)" if action.breaking else ""
         lines.append(f"| {SYMBOL[action.kind]} | {kind} | {md.code(action.account_id)} | "
                      f"{md.code(action.name)} | {md.code(action.path) if action.path else ''} | "
-                     f"{ids} |")
+                     f"{ids} | {_models(action)} |")
     for action in plan.actions:
         if action.kind not in ("replace", "takeover"):
             continue
@@ -189,7 +192,8 @@ def _breaking_section(plan: Plan) -> list[str]:
     for action in plan.breaking:
         who = md.code(f"{action.account_id}/{action.name}")
         why = "; ".join(md.text(reason) for reason in action.breaking)
-        lines.append(f"- {SYMBOL[action.kind]} {action.kind} {who}: {why}.")
+        used = f" Used by {_models(action)}." if action.used_by else ""
+        lines.append(f"- {SYMBOL[action.kind]} {action.kind} {who}: {why}.{used}")
     return lines
 
 
@@ -226,6 +230,15 @@ def _md_cell(item: Estimate, part: str) -> str:
         return f"{md.code(item.instance)} x {workers(item)}"
     value = item.floor if part == "floor" else item.ceiling
     return dollars(money(value or 0.0))
+
+
+def _models(action: Action) -> str:
+    """`used by N model(s): a, b` for a table cell (names encoded), or nothing."""
+    if not action.used_by:
+        return ""
+    names = ", ".join(md.code(m.name) for m in action.used_by[:10])
+    more = f" and {len(action.used_by) - 10} more" if len(action.used_by) > 10 else ""
+    return f"{len(action.used_by)} model(s): {names}{more}"
 
 
 def _notes(plan: Plan) -> list[str]:

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from registry import __version__
 from registry.findings import Finding
 from registry.render import jsonfmt
+from registry.render.findings import message
 from registry.render.fingerprint import fingerprints
 from registry.rules import RULES, Rule
 
@@ -74,16 +75,21 @@ def uncatalogued(rule_id: str) -> dict[str, Any]:
 
 
 def result(found: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
+    """One result; a finding of rendered templates names its environments in the message
+    and in `properties.environments` (the fingerprint leaves them out: an alert stays
+    the same alert when the environments it occurs in change)."""
     return {
         "ruleId": found.rule,
         "ruleIndex": rule_index,
         "level": found.severity,
-        "message": {"text": found.message},
+        "message": {"text": message(found)},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": uri(found.path)},
             "region": {"startLine": found.line, "startColumn": found.column},
         }}],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        **({"properties": {"environments": list(found.environments)}}
+           if found.environments else {}),
     }
 
 

@@ -7,7 +7,7 @@ from registry.render.listing import align
 from registry.render.terminal import escape
 from registry.status import Status
 
-HEADERS = ("STATE", "ACCOUNT", "NAME", "PATH", "REMOTE ID(S)")
+HEADERS = ("STATE", "ACCOUNT", "NAME", "PATH", "REMOTE ID(S)", "MODELS")
 
 
 def render_status(status: Status, fmt: str) -> str:
@@ -18,7 +18,8 @@ def render_status(status: Status, fmt: str) -> str:
 def text(status: Status) -> str:
     """A table of the commit's templates, then those git does not manage, then counts."""
     rows = [(row.state, escape(row.account_id), escape(row.name), escape(row.path),
-             ", ".join(escape(i) for i in row.remote_ids) or "-") for row in status.rows]
+             ", ".join(escape(i) for i in row.remote_ids) or "-",
+             ", ".join(escape(m.name) for m in row.models) or "-") for row in status.rows]
     lines = [f"Status of {escape(status.ref)} ({escape(status.commit[:12])})"]
     lines += align([HEADERS, *rows]) if rows else ["  (no templates in this commit)"]
     if status.unmanaged:

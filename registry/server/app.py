@@ -1,5 +1,8 @@
 """The model-templates API (docs/api.md) as a FastAPI app, for `template-registry serve`.
 
+The template calls are here; the model calls (`/v4/models`) in registry.server.model_routes;
+what both share (auth, accounts, bodies) in registry.server.deps.
+
 Where api.md leaves things open, this follows what a FastAPI-based platform does:
 - Auth first: every `/v4/` call needs `x-api-key`; missing or wrong -> 401
   `{"detail": "..."}`, before parameters or body are looked at. With `--insecure`
@@ -23,27 +26,38 @@ Where api.md leaves things open, this follows what a FastAPI-based platform does
   `created_by_user_id` (a fixed id: the key is never echoed or hashed into answers) and
   `created_by_identity_type` `"user"`. Delete answers `{"success": true, "count": 1}`;
   a deleted id is 404 from then on.
+- Deleting a template that models still name: done, the models keep the dangling id (as
+  the real API may do); with `--refuse-used-template-delete`, 409 naming the models.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import FastAPI, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, Response
-from fastapi.security import APIKeyHeader
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp
 
 from registry.model import ModelTemplateRequest
+from registry.server import model_routes
+from registry.server.deps import (
+    IDENTITY_TYPE,
+    LOCAL_USER_ID,
+    MAX_LIMIT,
+    Caller,
+    not_found,
+    page_limit,
+    require_account,
+    validated_body,
+    visible_accounts,
+)
 from registry.server.faults import (
-    LIST_PATH,
+    TEMPLATES_PATH,
     TRICKLE_PAUSE_SECONDS,
     FaultChooser,
     FaultInjector,
@@ -53,31 +67,8 @@ from registry.server.faults import (
 from registry.server.settings import Settings
 from registry.server.store import Record, Store
 
-PATH = LIST_PATH
-MAX_LIMIT = 10000
-LOCAL_USER_ID = uuid.uuid5(uuid.NAMESPACE_URL, "template-registry-serve/local-user").hex
-IDENTITY_TYPE = "user"
-
-_api_key_header = APIKeyHeader(name="x-api-key", auto_error=False)
-
-
-def _caller(
-    request: Request,
-    key: Annotated[str | None, Depends(_api_key_header)],
-    selected: Annotated[str | None, Header(alias="x-selected-account-id")] = None,
-) -> str | None:
-    """Authenticate, check the selected account, and return it (None when absent)."""
-    settings: Settings = request.app.state.settings
-    if not settings.key_matches(key):
-        detail = "Invalid API key" if key else "Missing API key (send it in x-api-key)"
-        raise HTTPException(status_code=401, detail=detail)
-    if selected:
-        _require_account(settings, selected)
-        return selected
-    return None
-
-
-Caller = Annotated[str | None, Depends(_caller)]
+PATH = TEMPLATES_PATH
+SHOWN_USERS = 10  # a 409 names at most this many of the models that use the template
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -89,6 +80,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store if store is not None else Store(settings.db)
+    app.include_router(model_routes.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
@@ -101,9 +93,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 100,
         account_id: Annotated[str | None, Query()] = None,
     ) -> Response:
-        accounts = _visible_accounts(settings, account_id, selected)
-        if settings.max_page_size is not None:
-            limit = min(limit, settings.max_page_size)
+        accounts = visible_accounts(settings, account_id, selected)
+        limit = page_limit(settings, limit)
         items, total = await run_in_threadpool(
             _store(app).list_json, accounts, page=page, limit=limit
         )
@@ -116,8 +107,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @app.post(PATH)
     async def create_template(request: Request, selected: Caller) -> JSONResponse:
-        body = _validated_body(await request.body())
-        _require_account(settings, body.account_id)
+        body = validated_body(await request.body(), ModelTemplateRequest)
+        require_account(settings, body.account_id)
         record = _new_record(body)
         await run_in_threadpool(_store(app).create, record)
         return JSONResponse(record)
@@ -129,10 +120,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     @app.delete(PATH + "/{model_template_id}")
     async def delete_template(model_template_id: str, selected: Caller) -> JSONResponse:
-        store = _store(app)
-        _owned(settings, await run_in_threadpool(store.get, model_template_id), model_template_id)
-        if not await run_in_threadpool(store.delete, model_template_id):
-            raise _not_found(model_template_id)  # deleted meanwhile by another request
+        await run_in_threadpool(_delete_template, _store(app), settings, model_template_id)
         return JSONResponse({"success": True, "count": 1})
 
     return app
@@ -145,67 +133,27 @@ def create_asgi(
     chooser: FaultChooser | None = None,
     log: Callable[[str], None] = stderr_log,
     trickle_pause: float = TRICKLE_PAUSE_SECONDS,
+    request_log: Callable[[str], None] | None = None,
 ) -> ASGIApp:
-    """The app as served: wrapped in the fault/latency layer when either is switched on.
+    """The app as served: wrapped in the fault/latency layer when faults, latency or a
+    request log are switched on.
 
     The layer must be outermost (see registry.server.faults); `chooser` overrides the
     seeded `FaultInjector` made from the settings (tests use it to pick a fault kind, and
-    a short `trickle_pause`).
+    a short `trickle_pause`); `request_log` takes each line of the request log.
     """
     app = create_app(settings, store)
     if chooser is None and settings.fault_rate > 0:
         chooser = FaultInjector(settings.fault_rate, settings.fault_seed, settings.fault_kinds)
-    if chooser is None and settings.latency_ms <= 0:
+    if chooser is None and settings.latency_ms <= 0 and request_log is None:
         return app
     return FaultMiddleware(app, chooser=chooser, latency_ms=settings.latency_ms, log=log,
-                           trickle_pause=trickle_pause)
+                           trickle_pause=trickle_pause, request_log=request_log)
 
 
 def _store(app: FastAPI) -> Store:
     store: Store = app.state.store
     return store
-
-
-def _require_account(settings: Settings, account_id: str) -> None:
-    if not settings.may_act_in(account_id):
-        raise HTTPException(
-            status_code=403, detail=f"This API key may not act in account {account_id!r}"
-        )
-
-
-def _visible_accounts(
-    settings: Settings, account_id: str | None, selected: str | None
-) -> Collection[str] | None:
-    """The accounts a list covers; None means every account."""
-    if account_id is not None:
-        _require_account(settings, account_id)
-        return (account_id,)
-    if selected is not None:
-        return (selected,)
-    return settings.accounts or None
-
-
-def _validated_body(raw: bytes) -> ModelTemplateRequest:
-    """Parse and validate a create body, raising 422 errors in FastAPI's own shape."""
-    if not raw.strip():
-        raise RequestValidationError(
-            [{"type": "missing", "loc": ("body",), "msg": "Field required", "input": None}]
-        )
-    try:
-        data: Any = json.loads(raw)
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError
-        raise RequestValidationError(
-            [{"type": "json_invalid", "loc": ("body", getattr(exc, "pos", 0)),
-              "msg": "JSON decode error", "input": {},
-              "ctx": {"error": getattr(exc, "msg", "invalid encoding")}}]
-        ) from None
-    try:
-        return ModelTemplateRequest.model_validate(data)
-    except ValidationError as exc:
-        errors = [
-            {**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)
-        ]
-        raise RequestValidationError(errors) from None
 
 
 def _new_record(body: ModelTemplateRequest) -> Record:
@@ -219,13 +167,30 @@ def _new_record(body: ModelTemplateRequest) -> Record:
     return record
 
 
+def _delete_template(store: Store, settings: Settings, template_id: str) -> None:
+    """Delete (404, 403 as for a get); 409 while models use it, if the server refuses that."""
+    with store.transaction():
+        _owned(settings, store.get(template_id), template_id)
+        if settings.refuse_used_template_delete:
+            users = store.models_using(template_id)
+            if users:
+                raise HTTPException(status_code=409, detail=_in_use(template_id, users))
+        store.delete(template_id)
+
+
+def _in_use(template_id: str, model_ids: list[str]) -> str:
+    shown = ", ".join(model_ids[:SHOWN_USERS])
+    more = len(model_ids) - SHOWN_USERS
+    if more > 0:
+        shown += f" and {more} more"
+    return (f"Model template {template_id!r} is used by {len(model_ids)} model(s): {shown}; "
+            "move them to another template (PATCH /v4/models/{id} with model_template_id) "
+            "or delete them first")
+
+
 def _owned(settings: Settings, record: Record | None, template_id: str) -> Record:
     """The record if it exists (else 404) and the key may act in its account (else 403)."""
     if record is None:
-        raise _not_found(template_id)
-    _require_account(settings, str(record["account_id"]))
+        raise not_found("Model template", template_id)
+    require_account(settings, str(record["account_id"]))
     return record
-
-
-def _not_found(template_id: str) -> HTTPException:
-    return HTTPException(status_code=404, detail=f"Model template {template_id!r} not found")

@@ -14,19 +14,21 @@ Mechanics:
   makes a naive client create a template twice; `trickle`, the request is processed,
   then the answer's headers are sent and its body one byte every `trickle_pause` (1 s):
   what hangs a client that only has per-read timeouts.
-- Kinds for list requests only (`GET /v4/model-templates`), the lies a client must not
-  plan from: `stuck-page`, every page answered as page 1 (`current_page` 1, page 1's
-  items); `endless`, an enormous `total_item_count` and pages past the end answered with
-  earlier pages' items again (an empty account stays empty); `repeat-id`, every page
-  after the first starts with the previous page's last item (as offset pages do under
-  concurrent inserts; nothing is missing); `malformed`, the page gets three bad items
-  first: one without `id`, one whose `name` is a list, one whose id is the path
-  `../../admin/wipe-all?confirm=yes#`. A request gets a fault only among the kinds
-  that apply to it; none applicable, no fault.
+- Kinds for list requests only (`GET /v4/model-templates` and `GET /v4/models`), the
+  lies a client must not plan from: `stuck-page`, every page answered as page 1
+  (`current_page` 1, page 1's items); `endless`, an enormous `total_item_count` and
+  pages past the end answered with earlier pages' items again (an empty account stays
+  empty); `repeat-id`, every page after the first starts with the previous page's last
+  item (as offset pages do under concurrent inserts; nothing is missing); `malformed`,
+  the page gets three bad items first: one without `id`, one whose `name` is a list, one
+  whose id is the path `../../admin/wipe-all?confirm=yes#`. A request gets a fault only
+  among the kinds that apply to it; none applicable, no fault.
 - `--latency-ms` delays every API answer (or drop) by that much, with `asyncio.sleep`,
   after the fault draw so that concurrent requests keep their arrival order.
 - Each injected fault is logged on one line (default: stderr), e.g.
   `fault: POST /v4/model-templates -> 503`. Never with headers or query, so never the key.
+- The same layer writes the request log (`--request-log`, registry.server.requestlog),
+  one line per API request, faults included.
 
 How a drop works: under uvicorn, the ASGI `send` callable is a bound method of the
 connection's request/response cycle, which holds the asyncio transport (true for its
@@ -52,6 +54,8 @@ from urllib.parse import parse_qsl, urlencode
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from registry.server.requestlog import request_line
+
 FaultKind = Literal["500", "503", "429", "drop", "drop-after", "trickle", "stuck-page",
                     "endless", "repeat-id", "malformed"]
 FAULT_KINDS: tuple[FaultKind, ...] = ("500", "503", "429", "drop", "drop-after", "trickle",
@@ -64,7 +68,9 @@ TRICKLE_PAUSE_SECONDS = 1.0
 ENDLESS_TOTAL = 10**12
 HOSTILE_ID = "../../admin/wipe-all?confirm=yes#"
 API_PREFIX = "/v4/"
-LIST_PATH = "/v4/model-templates"  # the list call; the app serves it (registry.server.app)
+TEMPLATES_PATH = "/v4/model-templates"  # served by registry.server.app
+MODELS_PATH = "/v4/models"  # served by registry.server.model_routes
+LIST_PATHS = frozenset({TEMPLATES_PATH, MODELS_PATH})  # their GET is a list call
 
 _MESSAGES: dict[str, str] = {
     "500": "Internal server error (injected fault)",
@@ -100,7 +106,7 @@ def parse_fault_kinds(text: str) -> tuple[FaultKind, ...]:
 
 
 def is_list_request(method: str, path: str) -> bool:
-    return method == "GET" and path == LIST_PATH
+    return method == "GET" and path in LIST_PATHS
 
 
 class FaultInjector:
@@ -142,13 +148,16 @@ def stderr_log(line: str) -> None:
 
 @dataclass
 class FaultMiddleware:
-    """Outermost ASGI layer: adds latency and injects faults into API calls."""
+    """Outermost ASGI layer: adds latency, injects faults into API calls, and writes the
+    request log (registry.server.requestlog) when given one: it alone knows both the
+    fault and the status."""
 
     app: ASGIApp
     chooser: FaultChooser | None = None
     latency_ms: float = 0.0
     log: Callable[[str], None] = stderr_log
     trickle_pause: float = TRICKLE_PAUSE_SECONDS
+    request_log: Callable[[str], None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = str(scope.get("path", ""))
@@ -160,28 +169,59 @@ class FaultMiddleware:
         if self.latency_ms > 0:
             await asyncio.sleep(self.latency_ms / 1000.0)
         if fault is None:
-            await self.app(scope, receive, send)
+            await self._pass_on(scope, receive, send)
         elif fault == "drop":
             self.log(f"fault: {method} {path} -> connection dropped")
+            self._record(scope, None, fault)
             await _drain(receive)
             await drop_connection(send)
         elif fault == "drop-after":
             answer = await _run_capturing(self.app, scope, receive)
             self.log(f"fault: {method} {path} -> processed ({answer.status}), "
                      "connection dropped")
+            self._record(scope, answer.status, fault)
             await drop_connection(send)
         elif fault == "trickle":
             answer = await _run_capturing(self.app, scope, receive)
             self.log(f"fault: {method} {path} -> processed ({answer.status}), answer "
                      f"trickled a byte every {self.trickle_pause:g}s")
+            self._record(scope, answer.status, fault)
             await _trickle(send, receive, answer, self.trickle_pause)
         elif fault in LIST_ONLY_KINDS:
             page = _asked_page(scope)
             self.log(f"fault: {method} {path} -> {fault} (page {page} asked)")
-            await _send(send, await _LIST_FAULTS[fault](_PageFetcher(self.app, scope), page))
+            answer = await _LIST_FAULTS[fault](_PageFetcher(self.app, scope), page)
+            self._record(scope, answer.status, fault)
+            await _send(send, answer)
         else:
             self.log(f"fault: {method} {path} -> {fault}")
+            self._record(scope, int(fault), fault)
             await _send_error(send, int(fault))
+
+    async def _pass_on(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app as is; with a request log, note the status as it starts out."""
+        if self.request_log is None:
+            await self.app(scope, receive, send)
+            return
+        recorded = False
+
+        async def send_noting_status(message: Message) -> None:
+            nonlocal recorded
+            if message["type"] == "http.response.start" and not recorded:
+                recorded = True
+                self._record(scope, int(message["status"]), None)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_noting_status)
+        finally:
+            if not recorded:
+                self._record(scope, None, None)
+
+    def _record(self, scope: Scope, status: int | None, fault: FaultKind | None) -> None:
+        if self.request_log is not None:
+            self.request_log(request_line(str(scope.get("method", "GET")),
+                                          str(scope.get("path", "")), status, fault))
 
 
 @dataclass

@@ -7,7 +7,8 @@
   here, not by uvicorn: uvicorn's own handlers re-raise the signal after shutdown, which
   would turn a clean stop into a death by SIGTERM or a KeyboardInterrupt.
 - Logs are uvicorn's warnings and errors plus one line per injected fault, all on
-  stderr; no access log, and nothing ever includes the API key.
+  stderr; no access log, and nothing ever includes the API key. `--request-log FILE`
+  appends one line per API request to FILE (registry.server.requestlog).
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from types import FrameType
 from typing import Any
 
 from registry.errors import ConfigError, RegistryError
 from registry.extras import missing_extra
+from registry.server.requestlog import RequestLog
 from registry.server.store import Store
 
 try:  # the base install has neither uvicorn nor FastAPI (nor starlette)
@@ -54,11 +56,14 @@ def serve(
     insecure: bool,
     fault_kinds: str | None = None,
     max_page_size: int | None = None,
+    refuse_used_template_delete: bool = False,
+    request_log: str | None = None,
 ) -> int:
     """Serve until stopped; 0 after a clean stop, RegistryError if it cannot start
     (ConfigError without a key, or with unknown fault kinds).
 
-    `fault_kinds` is `--fault-kinds` as given ("500,drop"; None: the default kinds)."""
+    `fault_kinds` is `--fault-kinds` as given ("500,drop"; None: the default kinds);
+    `request_log` a file to append a line to per API request (registry.server.requestlog)."""
     if not api_key and not insecure:
         raise ConfigError("refusing to start without an API key: pass --api-key KEY or set "
                           "TEMPLATE_REGISTRY_SERVE_API_KEY (or --insecure for an open local "
@@ -78,21 +83,30 @@ def serve(
         fault_seed=fault_seed,
         fault_kinds=kinds,
         max_page_size=max_page_size,
+        refuse_used_template_delete=refuse_used_template_delete,
     )
-    try:
-        store = Store(db)
-    except (sqlite3.Error, OSError) as exc:
-        raise RegistryError(f"cannot open the database {db}: {exc}") from None
-    try:
+    with ExitStack() as resources:
+        try:
+            store = Store(db)
+        except (sqlite3.Error, OSError) as exc:
+            raise RegistryError(f"cannot open the database {db}: {exc}") from None
+        resources.callback(store.close)
+        log = None
+        if request_log is not None:
+            try:
+                log = RequestLog(request_log)
+            except OSError as exc:
+                raise RegistryError(f"cannot open the request log {request_log}: "
+                                    f"{exc.strerror or exc}") from None
+            resources.callback(log.close)
         try:
             sock = bind_socket(host, port)
         except OSError as exc:
             raise RegistryError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         if fault_rate > 0:
             _err(f"faults: rate {fault_rate}, seed {fault_seed}, kinds {','.join(kinds)}")
-        return run(create_asgi(settings, store), sock, url_for(host, sock))
-    finally:
-        store.close()
+        app = create_asgi(settings, store, request_log=None if log is None else log.write)
+        return run(app, sock, url_for(host, sock))
 
 
 def bind_socket(host: str, port: int) -> socket.socket:

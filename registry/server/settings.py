@@ -25,6 +25,7 @@ class Settings:
     fault_seed: int = 0
     fault_kinds: tuple[FaultKind, ...] = DEFAULT_FAULT_KINDS
     max_page_size: int | None = None  # at most this many items per list page
+    refuse_used_template_delete: bool = False  # 409 for a template that models still use
 
     def key_matches(self, presented: str | None) -> bool:
         """True when the presented key is the configured one (constant-time compare)."""

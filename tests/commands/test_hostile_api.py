@@ -80,7 +80,10 @@ def test_a_lying_listing_stops_sync_and_changes_nothing(
     assert done.stderr == f"template-registry: GET {PATH} (account 'acct-1', {problem}\n"
     assert done.stdout == ""
     assert state(db) == before
-    assert [line for line in log if line.startswith("fault:")][-1] == (
+    # The models are listed at the same time (and get the fault too); the templates'
+    # listing is what the error names.
+    templates_faults = [line for line in log if line.startswith(f"fault: GET {PATH} ")]
+    assert templates_faults[-1] == (
         f"fault: GET {PATH} -> {kind} (page {problem.split(')')[0].split()[-1]} asked)")
     assert KEY not in done.stderr
 
@@ -130,7 +133,8 @@ def test_the_same_id_on_two_pages_is_no_duplicate(tmp_path: Path) -> None:
         before = remote_state(calm)
     with faulty("repeat-id", db) as server:
         done = cli(server, repo, "sync")
-        log = [line for line in server.stderr_lines() if line.startswith("fault:")]
+        log = [line for line in server.stderr_lines()
+               if line.startswith(f"fault: GET {PATH} ")]
     assert done.returncode == 0, done.stdout + done.stderr
     commit_id = git(repo, "rev-parse", "HEAD").strip()
     assert done.stdout.splitlines() == [
@@ -169,6 +173,9 @@ class _RecordingHandler(BaseHTTPRequestHandler):
         if self.command == "GET" and self.path.startswith(PATH + "?"):
             data: Any = {"items": self.server.items, "total_item_count": len(self.server.items),
                          "current_page": 1, "items_per_page": 1000}
+        elif self.command == "GET" and self.path.startswith("/v4/models?"):
+            data = {"items": [], "total_item_count": 0, "current_page": 1,
+                    "items_per_page": 1000}
         else:
             if self.command == "DELETE":  # sync lists again afterwards: really delete
                 gone = self.path.rsplit("/", 1)[-1]
@@ -225,7 +232,9 @@ def test_a_hostile_id_never_reaches_the_server_as_a_path(tmp_path: Path,
     assert done.stderr == (f"template-registry: GET {PATH} (account 'acct-1', page 1): "
                            "malformed items: item 1: id '../../admin/wipe-all?confirm=yes#' is "
                            "not a plain identifier\n")
-    assert recorder.requests == [("GET", f"{PATH}?account_id=acct-1&page=1&limit=1000")]
+    assert sorted(recorder.requests) == [
+        ("GET", f"{PATH}?account_id=acct-1&page=1&limit=1000"),
+        ("GET", "/v4/models?account_id=acct-1&page=1&limit=1000")]
 
 
 def test_plain_ids_are_still_percent_encoded(tmp_path: Path, recorder: Recorder) -> None:
@@ -235,4 +244,8 @@ def test_plain_ids_are_still_percent_encoded(tmp_path: Path, recorder: Recorder)
     done = run_cli(recorder.url, repo, "sync", "--prune")
     assert done.returncode == 0, done.stdout + done.stderr
     listing = ("GET", f"{PATH}?account_id=acct-1&page=1&limit=1000")
-    assert recorder.requests == [listing, ("DELETE", f"{PATH}/tpl%3A9"), listing]
+    models = ("GET", "/v4/models?account_id=acct-1&page=1&limit=1000")
+    # Templates and models are listed at once (either may come first), before and after.
+    assert sorted(recorder.requests[:2]) == [listing, models]
+    assert recorder.requests[2] == ("DELETE", f"{PATH}/tpl%3A9")
+    assert sorted(recorder.requests[3:]) == [listing, models]

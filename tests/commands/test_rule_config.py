@@ -76,10 +76,26 @@ def test_inline_ignores_above_and_on_the_line(tmp_path: Path,
 
 def test_an_ignore_covers_a_registry_wide_finding_too(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    twin = edit(named("same"), "name: same",
-                "name: same  # template-registry: ignore[unique-name] merged next week")
-    root = registry(tmp_path, {"templates/a.yaml": named("same"), "templates/b.yaml": twin})
-    assert findings(root, capsys) == (1, [("templates/a.yaml", "1", "error", "unique-name")])
+    moved = edit(named("b", "acct-a"), "account_id: acct-a",
+                 "account_id: acct-a  # template-registry: ignore[account-path] moving in Q3")
+    root = registry(tmp_path, {"templates/a/a.yaml": named("a", "acct-a"),
+                               "templates/b/b.yaml": moved, "templates/b/c.yaml":
+                               named("c", "acct-a")},
+                    '[tool.template-registry.accounts]\n"acct-a" = ["templates/a/**"]\n')
+    assert findings(root, capsys) == (1, [("templates/b/c.yaml", "2", "error", "account-path")])
+
+
+def test_essential_rules_cannot_be_silenced(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    broken = '# template-registry: ignore[yaml-syntax] adopting as is\nname: "demo\n'
+    root = registry(tmp_path, {"templates/a.yaml": broken})
+    assert findings(root, capsys) == (1, [("templates/a.yaml", "1", "warning", "ignore-comment"),
+                                          ("templates/a.yaml", "2", "error", "yaml-syntax")])
+    off = registry(tmp_path, {"templates/a.yaml": BASE},
+                   '[tool.template-registry.rules]\nschema = "warning"\n')
+    assert cli.main(["validate", "--root", str(off)]) == 2
+    assert ("schema cannot be 'warning': a template that breaks it cannot be loaded or pushed"
+            in capsys.readouterr().err)
 
 
 def test_the_launch_cluster_from_the_configuration(

@@ -30,10 +30,10 @@ def test_status_shows_ids_states_and_what_git_does_not_manage(tmp_path: Path) ->
         lines = shown.stdout.splitlines()
         assert lines[0].startswith("Status of HEAD (")
         assert [line.split() for line in lines[1:5]] == [
-            ["STATE", "ACCOUNT", "NAME", "PATH", "REMOTE", "ID(S)"],
-            ["in", "sync", "acct-1", "a", "templates/a.yaml", ids["a"]],
-            ["differs", "acct-1", "b", "templates/b.yaml", ids["b"]],
-            ["missing", "acct-1", "c", "templates/c.yaml", "-"]]
+            ["STATE", "ACCOUNT", "NAME", "PATH", "REMOTE", "ID(S)", "MODELS"],
+            ["in", "sync", "acct-1", "a", "templates/a.yaml", ids["a"], "-"],
+            ["differs", "acct-1", "b", "templates/b.yaml", ids["b"], "-"],
+            ["missing", "acct-1", "c", "templates/c.yaml", "-", "-"]]
         assert lines[6].startswith("Not managed (1: made by hand;")
         assert lines[8].split() == ["acct-1", "ui", ids["ui"]]
         assert lines[-1] == "1 in sync, 1 differ, 1 missing, 1 not managed."

@@ -200,17 +200,27 @@ def test_plan_and_sync_make_exactly_the_calls_they_need(tmp_path: Path,
     config = load_config(repo)
     with ApiClient(server.url, KEY) as client:
         plan = build_plan(config, Options(), client)
-        assert client.request_count == 2  # one list page per account
+        assert client.request_count == 2 + 2  # one list page per account, templates and models
         report = apply_plan(plan, client, parallelism=4)
         assert not report.failed
-        assert client.request_count == 2 + 8  # one call per create
+        assert client.request_count == 4 + 8  # one call per create
     write(repo, {"templates/acct-1/t0.yaml": edit(named("m0", "acct-1"), "cpus: 2", "cpus: 3")})
     commit(repo, "edit")
+    with server.client() as http:
+        template_id = next(t["id"] for t in remote_state(server) if t["name"] == "m0")
+        for index in range(4):  # four models on the template that is replaced
+            http.post("/v4/models", json={"name": f"model-{index}", "account_id": "acct-1",
+                                          "model_type": "GENERIC",
+                                          "model_template_id": template_id}
+                      ).raise_for_status()
     with ApiClient(server.url, KEY, page_size=3) as client:
         plan = build_plan(config, Options(), client)
-        assert client.request_count == 4  # two pages of three per account (4 templates each)
+        # Two pages of three per account for the templates (4 each); for the models, two
+        # pages in acct-1 (4 models) and one empty page in acct-2.
+        assert client.request_count == 4 + 3
         apply_plan(plan, client)
-        assert client.request_count == 4 + 2  # a replacement: one create, one delete
+        # A replacement: one create, one PATCH per model, one delete.
+        assert client.request_count == 7 + 1 + 4 + 1
 
 
 def test_sync_through_faults_converges_without_duplicates(tmp_path: Path) -> None:

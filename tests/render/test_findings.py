@@ -46,3 +46,35 @@ def test_json_round_trips() -> None:
 
 def test_no_findings() -> None:
     assert render_findings([], 4, "text") == "4 file(s) checked: no problems found."
+
+
+ENVS = Finding("templates/a.yaml", 16, 13, "error", "launch-resources", "memory '24GB' is bad",
+               ("staging", "production"))
+
+
+def test_environments_in_each_format() -> None:
+    """Named once per finding: a suffix where a message is all there is, a list in JSON."""
+    assert render_findings([ENVS, PLAIN], 1, "text").splitlines()[:2] == [
+        "templates/a.yaml:16:13: error launch-resources: memory '24GB' is bad "
+        "(in staging, production)",
+        "templates/a.yaml:1:1: warning image-tag: tag 'latest' moves"]
+    assert render_findings([ENVS], 1, "github").splitlines()[0] == (
+        "::error file=templates/a.yaml,line=16,col=13,title=launch-resources::memory '24GB' "
+        "is bad (in staging, production)")
+    assert json.loads(render_findings([ENVS, PLAIN], 1, "json"))["findings"] == [
+        {"path": "templates/a.yaml", "line": 16, "column": 13, "severity": "error",
+         "rule": "launch-resources", "message": "memory '24GB' is bad",
+         "environments": ["staging", "production"]},
+        {"path": "templates/a.yaml", "line": 1, "column": 1, "severity": "warning",
+         "rule": "image-tag", "message": "tag 'latest' moves"}]
+
+
+def test_fingerprints_leave_the_environments_out() -> None:
+    from dataclasses import replace
+
+    fewer = replace(ENVS, environments=("production",))
+    for fmt, prints in (("sarif", lambda d: [r["partialFingerprints"] for r in
+                                             d["runs"][0]["results"]]),
+                        ("codeclimate", lambda d: [i["fingerprint"] for i in d])):
+        assert prints(json.loads(render_findings([ENVS], 1, fmt))) == \
+            prints(json.loads(render_findings([fewer], 1, fmt)))

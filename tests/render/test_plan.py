@@ -36,14 +36,14 @@ def test_text() -> None:
 def test_markdown() -> None:
     lines = render_plan(PLAN, "markdown").splitlines()
     assert lines[4:9] == [
-        "| | action | account | name | file | remote id |",
-        "|---|---|---|---|---|---|",
+        "| | action | account | name | file | remote id | used by |",
+        "|---|---|---|---|---|---|---|",
         "| + | create | <code>acct-1</code> | <code>&#60;/details&#62;&#60;img&#32;src&#61;x&#32;"
-        "onerror&#61;alert&#40;1&#41;&#62;</code> | <code>templates/a&#124;b.yaml</code> |  |",
+        "onerror&#61;alert&#40;1&#41;&#62;</code> | <code>templates/a&#124;b.yaml</code> |  |  |",
         "| ~ | replace | <code>acct-1</code> | <code>tick&#96;tick</code> | "
-        "<code>templates/t.yaml</code> | <code>id&#92;x1b&#91;2J</code> |",
+        "<code>templates/t.yaml</code> | <code>id&#92;x1b&#91;2J</code> |  |",
         "| - | delete | <code>acct-1</code> | <code>x&#92;n&#58;&#58;error&#58;&#58;pwned</code> |"
-        "  | <code>r-1</code> |",
+        "  | <code>r-1</code> |  |",
     ]
     assert lines[-4:-2] == [
         "| <code>model&#95;type</code> | <code>&#34;a&#124;b&#92;r&#92;nc&#34;</code> | "
@@ -53,7 +53,7 @@ def test_markdown() -> None:
     ]
     for line in lines:
         if line.startswith("|"):
-            assert line.count("|") == 7 or line.count("|") == 4, line
+            assert line.count("|") == 8 or line.count("|") == 4, line
 
 
 def test_json_round_trips() -> None:

@@ -12,7 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from registry.model import ModelTemplateRequest
-from registry.server.app import LOCAL_USER_ID, create_app
+from registry.server.app import create_app
+from registry.server.deps import LOCAL_USER_ID
 from registry.server.settings import Settings
 from registry.server.store import Store
 from tests.live_server import template_body

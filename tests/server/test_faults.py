@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from scale_gp import APIResponseValidationError, SGPClient
 
 from registry.server.app import create_asgi
 from registry.server.faults import (
@@ -17,6 +18,7 @@ from registry.server.faults import (
     FAULT_KINDS,
     HOSTILE_ID,
     LIST_ONLY_KINDS,
+    TEMPLATES_PATH,
     ConnectionDropped,
     FaultInjector,
     FaultKind,
@@ -24,7 +26,7 @@ from registry.server.faults import (
 )
 from registry.server.settings import Settings
 from registry.server.store import Store
-from tests.live_server import running_server, template_body
+from tests.live_server import model_body, running_server, template_body
 
 KEY = "fault-test-key"
 PATH = "/v4/model-templates"
@@ -356,3 +358,122 @@ def test_a_real_trickle_sends_a_byte_a_second_and_stops_when_the_client_leaves()
         f"fault: GET {PATH} -> processed (200), answer trickled a byte every 1s"]
     assert not any("ASGI" in line or "Traceback" in line for line in server.output_lines())
 
+
+
+# --- the models calls ----------------------------------------------------------------
+
+MODELS = "/v4/models"
+
+
+def test_list_only_kinds_go_to_the_models_list_too() -> None:
+    requests = [("GET", MODELS), ("POST", MODELS), ("PATCH", MODELS + "/x"),
+                ("GET", MODELS + "/x"), ("DELETE", MODELS + "/x")] * 60
+    kinds: tuple[FaultKind, ...] = ("stuck-page", "endless", "repeat-id", "malformed", "500")
+    faults = sequence(FaultInjector(1.0, 5, kinds), requests)
+    assert {kind for (method, path), kind in zip(requests, faults, strict=True)
+            if (method, path) != ("GET", MODELS)} == {"500"}
+    assert {kind for (method, path), kind in zip(requests, faults, strict=True)
+            if (method, path) == ("GET", MODELS)} == set(kinds)
+
+
+def seeded_models(count: int) -> tuple[Store, list[str]]:
+    """A store with COUNT models m0.. in acct-1, and their ids in creation order."""
+    store = Store()
+    with TestClient(create_asgi(Settings(api_key=KEY), store),
+                    headers={"x-api-key": KEY}) as client:
+        ids = [client.post(MODELS, json=model_body(f"m{i}")).json()["id"] for i in range(count)]
+    return store, ids
+
+
+def models_page(client: TestClient, page: int) -> dict[str, Any]:
+    response = client.get(MODELS, params={"account_id": "acct-1", "page": page, "limit": 2})
+    assert response.status_code == 200
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def page_ids(page: dict[str, Any]) -> list[str | None]:
+    return [item.get("id") for item in page["items"]]
+
+
+def test_each_list_fault_lies_about_the_models_list() -> None:
+    store, ids = seeded_models(5)
+    log: list[str] = []
+    client = faulty_client(Scripted("stuck-page", "endless", "repeat-id", "malformed"), store,
+                           log)
+    stuck, endless, repeated, malformed = (models_page(client, page) for page in (3, 4, 2, 1))
+    assert (stuck["current_page"], page_ids(stuck)) == (1, ids[:2])
+    assert (endless["total_item_count"], page_ids(endless)) == (ENDLESS_TOTAL, ids[:2])
+    assert page_ids(repeated) == [ids[1], ids[2], ids[3]]
+    assert page_ids(malformed) == [None, "malformed-name", HOSTILE_ID, *ids[:2]]
+    assert malformed["items"][1]["name"] == ["a"]
+    assert log == [f"fault: GET {MODELS} -> {kind} (page {page} asked)" for kind, page in (
+        ("stuck-page", 3), ("endless", 4), ("repeat-id", 2), ("malformed", 1))]
+    assert page_ids(models_page(client, 3)) == ids[4:]  # script done: the truth again
+
+
+def test_trickle_sends_the_whole_models_page() -> None:
+    store, ids = seeded_models(3)
+    log: list[str] = []
+    client = faulty_client(Scripted("trickle"), store, log)
+    assert page_ids(models_page(client, 2)) == ids[2:]
+    assert log == [f"fault: GET {MODELS} -> processed (200), answer trickled a byte every "
+                   "0.001s"]
+
+
+def test_drop_after_a_patch_has_changed_the_model() -> None:
+    store, [model_id] = seeded_models(1)
+    log: list[str] = []
+    client = faulty_client(Scripted("drop-after"), store, log)
+    with pytest.raises(ConnectionDropped):
+        client.patch(f"{MODELS}/{model_id}", json={"display_name": "changed"})
+    assert client.get(f"{MODELS}/{model_id}").json()["display_name"] == "changed"
+    assert log == [f"fault: PATCH {MODELS}/{model_id} -> processed (200), connection dropped"]
+
+
+@pytest.mark.parametrize("status", [500, 503, 429])
+def test_error_faults_leave_models_untouched(status: int) -> None:
+    store, [model_id] = seeded_models(1)
+    client = faulty_client(Scripted(*[str(status)] * 3), store, [])  # type: ignore[arg-type]
+    assert client.patch(f"{MODELS}/{model_id}", json={"name": "x"}).status_code == status
+    assert client.delete(f"{MODELS}/{model_id}").status_code == status
+    assert client.post(MODELS, json=model_body("new")).status_code == status
+    assert [item["name"] for item in store.list_models(None, page=1, limit=10)[0]] == ["m0"]
+
+
+def find_seed_for(rate: float, requests: list[tuple[str, str]],
+                  wanted: list[FaultKind | None], kinds: tuple[FaultKind, ...]) -> int:
+    """The first seed whose faults for `requests` are exactly `wanted`."""
+    for seed in range(100_000):
+        if sequence(FaultInjector(rate, seed, kinds), requests) == wanted:
+            return seed
+    raise AssertionError("no seed found")
+
+
+def test_real_faults_on_the_models_calls() -> None:
+    """Through uvicorn: a PATCH whose answer is dropped took effect; a delete that met a 503
+    did not; a lying list is refused by the SDK's strict validation."""
+    requests = [("POST", TEMPLATES_PATH), ("POST", MODELS), ("PATCH", MODELS + "/id"),
+                ("GET", MODELS + "/id"), ("DELETE", MODELS + "/id"), ("GET", MODELS),
+                ("GET", MODELS)]
+    wanted: list[FaultKind | None] = [None, None, "drop-after", None, "503", "malformed", None]
+    kinds: tuple[FaultKind, ...] = ("503", "drop-after", "malformed")
+    seed = find_seed_for(0.5, requests, wanted, kinds)
+    with running_server("--fault-rate", "0.5", "--fault-seed", str(seed), "--fault-kinds",
+                        ",".join(kinds), api_key=KEY) as server, server.client() as client:
+        template_id = client.post(TEMPLATES_PATH, json=template_body("t")).json()["id"]
+        model_id = client.post(MODELS, json=model_body("m")).json()["id"]
+        with pytest.raises(httpx.RemoteProtocolError):
+            client.patch(f"{MODELS}/{model_id}", json={"model_template_id": template_id})
+        assert client.get(f"{MODELS}/{model_id}").json()["model_template_id"] == template_id
+        assert client.delete(f"{MODELS}/{model_id}").status_code == 503
+        sdk = SGPClient(api_key=KEY, base_url=server.url, max_retries=0,
+                        _strict_response_validation=True)
+        with pytest.raises(APIResponseValidationError):
+            sdk.models.list()
+        assert [model.id for model in sdk.models.list()] == [model_id]
+    assert [line for line in server.stderr_lines() if line.startswith("fault:")] == [
+        f"fault: PATCH {MODELS}/{model_id} -> processed (200), connection dropped",
+        f"fault: DELETE {MODELS}/{model_id} -> 503",
+        f"fault: GET {MODELS} -> malformed (page 1 asked)",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -21,6 +22,7 @@ from tests.live_server import (
     KEY_ENV,
     REPO_ROOT,
     LiveServer,
+    model_body,
     running_server,
     start_server,
     template_body,
@@ -251,3 +253,81 @@ def test_max_page_size_caps_every_page() -> None:
             2, 5, 2)
         assert [item["name"] for item in page["items"]] == ["t2", "t3"]
         assert len(client.get(PATH, params={"limit": 1}).json()["items"]) == 1
+
+
+MODELS = "/v4/models"
+
+
+def test_a_version_1_database_is_served_with_its_templates_and_gains_models(
+        tmp_path: Path) -> None:
+    db = tmp_path / "v1.db"
+    old = {**template_body("old"), "id": "old-id", "created_at": "2024-01-01T00:00:00+00:00",
+           "created_by_user_id": "u", "created_by_identity_type": "user"}
+    conn = sqlite3.connect(db)
+    conn.executescript("""
+        CREATE TABLE templates (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+                                account_id TEXT NOT NULL, body TEXT NOT NULL);
+        CREATE INDEX templates_by_account ON templates (account_id, seq);
+        PRAGMA user_version = 1;
+    """)
+    conn.execute("INSERT INTO templates (id, account_id, body) VALUES (?, ?, ?)",
+                 ("old-id", "acct-1", json.dumps(old)))
+    conn.commit()
+    conn.close()
+    with running_server(db=db) as server, server.client() as client:
+        assert client.get(PATH).json()["items"] == [old]
+        model = client.post(MODELS, json=model_body("m", model_template_id="old-id")).json()
+        assert model["model_template_id"] == "old-id"
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 2
+    conn.close()
+    with running_server(db=db) as server, server.client() as client:
+        assert client.get(MODELS).json()["items"] == [model]
+
+
+def test_concurrent_moves_and_deletes_never_leave_a_dangling_template(tmp_path: Path) -> None:
+    """With --refuse-used-template-delete, models move between templates while templates
+    are deleted: no model ends up naming a deleted template (the deterministic proof of
+    the transaction is test_models.py's; this is the real process under load)."""
+    movers, rounds = 6, 15
+    moved_among = 6  # of 8 templates: the last two are never used, so always deletable
+    problems: list[str] = []
+    with running_server("--refuse-used-template-delete", db=tmp_path / "api.db") as server, \
+            server.client() as client:
+        templates = [client.post(PATH, json=template_body(f"t{i}")).json()["id"]
+                     for i in range(8)]
+        barrier = threading.Barrier(movers + 1)
+
+        def move(n: int) -> None:
+            with server.client() as own:
+                model_id = own.post(MODELS, json=model_body(
+                    f"m{n}", model_template_id=templates[n % 2])).json()["id"]
+                barrier.wait()
+                for index in range(rounds):
+                    target = templates[(n + index) % moved_among]
+                    status = own.patch(f"{MODELS}/{model_id}",
+                                       json={"model_template_id": target}).status_code
+                    if status not in (200, 404):
+                        problems.append(f"PATCH answered {status}")
+
+        def delete() -> None:
+            with server.client() as own:
+                barrier.wait()
+                for template_id in reversed(templates):
+                    status = own.delete(f"{PATH}/{template_id}").status_code
+                    if status not in (200, 409):
+                        problems.append(f"DELETE answered {status}")
+
+        threads = [threading.Thread(target=move, args=(n,)) for n in range(movers)]
+        threads.append(threading.Thread(target=delete))
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        models = client.get(MODELS, params={"limit": 10000}).json()["items"]
+        alive = {item["id"] for item in client.get(PATH, params={"limit": 10000}).json()[
+            "items"]}
+    assert problems == []
+    assert len(models) == movers
+    assert {model["model_template_id"] for model in models} <= alive
+    assert not alive & set(templates[moved_among:])

@@ -13,17 +13,20 @@ from typing import Any
 import pytest
 from scale_gp import (
     AuthenticationError,
+    ConflictError,
     NotFoundError,
     PermissionDeniedError,
     SGPClient,
     UnprocessableEntityError,
 )
-from scale_gp.types import ModelTemplate
+from scale_gp.types import ModelInstance, ModelInstanceWithViews, ModelTemplate
+from scale_gp.types.shared import GenericDeleteResponse
 
-from tests.live_server import LiveServer, running_server, template_body
+from tests.live_server import LiveServer, model_body, running_server, template_body
 
 KEY = "sdk-test-key"
-ACCOUNTS = ("acct-sdk-1", "acct-sdk-2")
+# The second account is only for the templates' pagination test, the third for the models'.
+ACCOUNTS = ("acct-sdk-1", "acct-sdk-2", "acct-sdk-3")
 
 
 @pytest.fixture(scope="module")
@@ -160,3 +163,130 @@ def test_sdk_reads_its_environment_variables(server: LiveServer,
     client = SGPClient(max_retries=0, _strict_response_validation=True)
     created = client.model_templates.create(**template_body(unique("env"), ACCOUNTS[0]))
     assert created.id in {t.id for t in client.model_templates.list(limit=1000)}
+
+
+# --- models --------------------------------------------------------------------------
+
+
+def test_model_create_retrieve_update_delete(server: LiveServer) -> None:
+    client = sdk(server)
+    template = client.model_templates.create(**template_body(unique("base"), ACCOUNTS[0]))
+    successor = client.model_templates.create(**template_body(unique("next"), ACCOUNTS[0]))
+    name = unique("model")
+    created = client.models.create(
+        account_id=ACCOUNTS[0], model_type="CHAT_COMPLETION", name=name,
+        model_template_id=template.id, model_creation_parameters={"weights": "s3://w"},
+        model_vendor="LAUNCH", display_name="Chat", description="d", base_model_id="b",
+        model_group_id="g", model_card="card", training_data_card="data",
+        base_model_metadata={"model_developer": "me", "model_details": {"languages": 3},
+                             "ui_model_section_type": "CUSTOM"},
+    )
+    assert isinstance(created, ModelInstance)
+    assert (created.name, created.account_id, created.model_template_id) == (
+        name, ACCOUNTS[0], template.id)
+    assert (created.deployment_count, created.request_schema, created.response_schema,
+            created.supports_multi_turn, created.created_by_identity_type) == (
+        0, {}, {}, False, "user")
+    assert created.model_creation_parameters == {"weights": "s3://w"}
+    assert created.base_model_metadata is not None
+    assert created.base_model_metadata.model_details is not None
+    assert created.base_model_metadata.model_details.languages == 3
+    assert created.created_at.tzinfo is not None
+
+    retrieved = client.models.retrieve(created.id)
+    assert isinstance(retrieved, ModelInstanceWithViews)
+    assert retrieved.model_dump() == {**created.model_dump(), "deployments": None,
+                                      "model_group": None}
+    assert client.models.retrieve(created.id, view=["Deployments", "ModelGroup"]
+                                  ).deployments == []
+
+    updated = client.models.update(created.id, model_template_id=successor.id,
+                                   display_name="Chat 2")
+    assert isinstance(updated, ModelInstance)
+    assert updated == created.model_copy(update={"model_template_id": successor.id,
+                                                 "display_name": "Chat 2"})
+    assert client.models.retrieve(created.id).model_template_id == successor.id
+
+    deleted = client.models.delete(created.id)
+    assert isinstance(deleted, GenericDeleteResponse)
+    assert (deleted.success, deleted.count) == (True, 1)
+    with pytest.raises(NotFoundError) as caught:
+        client.models.retrieve(created.id)
+    assert caught.value.body == {"detail": f"Model {created.id!r} not found"}
+    with pytest.raises(NotFoundError):
+        client.models.update(created.id, name="gone")
+    with pytest.raises(NotFoundError):
+        client.models.delete(created.id)
+
+
+def test_models_auto_pagination_walks_every_page(server: LiveServer) -> None:
+    client = sdk(server, account_id=ACCOUNTS[2])
+    assert list(client.models.list(account_id=ACCOUNTS[2])) == []  # only used here
+    names = [unique(f"model-{index}") for index in range(7)]
+    ids = [client.models.create(**model_body(name, ACCOUNTS[2])).id for name in names]
+
+    first = client.models.list(account_id=ACCOUNTS[2], limit=3, sort_by=["name:desc"],
+                               view=["Deployments"])
+    listed = list(first)
+    assert all(isinstance(model, ModelInstanceWithViews) for model in listed)
+    assert [m.id for m in listed] == ids  # sort_by is ignored: creation order
+    assert [m.deployments for m in listed] == [[]] * 7
+    assert [(page.current_page, len(page.items)) for page in first.iter_pages()] == [
+        (1, 3), (2, 3), (3, 1), (4, 0)]
+    assert [m.id for m in client.models.list(limit=2)] == ids  # the selected account
+    assert [m.id for m in client.models.list(model_type="EMBEDDING")] == []
+
+
+def test_model_errors_are_the_sdks_error_classes(server: LiveServer) -> None:
+    client = sdk(server)
+    with pytest.raises(NotFoundError) as unknown:
+        client.models.create(**model_body(unique("x"), ACCOUNTS[0]),
+                             model_template_id="no-such-template")
+    assert unknown.value.body == {"detail": "Model template 'no-such-template' not found"}
+
+    elsewhere = client.model_templates.create(**template_body(unique("t"), ACCOUNTS[2]))
+    with pytest.raises(UnprocessableEntityError) as caught:
+        client.models.create(**model_body(unique("x"), ACCOUNTS[0]),
+                             model_template_id=elsewhere.id)
+    detail = caught.value.body["detail"]  # type: ignore[index]
+    assert [(error["loc"], error["type"]) for error in detail] == [
+        (["body", "model_template_id"], "value_error")]
+    client.model_templates.delete(elsewhere.id)
+
+    with pytest.raises(UnprocessableEntityError):
+        client.models.create(**model_body(unique("x"), ACCOUNTS[0], model_type="NOPE"))
+    with pytest.raises(UnprocessableEntityError):
+        client.models.list(limit=10001)
+    with pytest.raises(PermissionDeniedError) as denied:
+        client.models.create(**model_body(unique("x"), fresh_account()))
+    assert denied.value.status_code == 403
+    with pytest.raises(AuthenticationError):
+        sdk(server, api_key="not-the-key").models.list()
+
+
+def test_deleting_a_used_template_leaves_a_dangling_id(server: LiveServer) -> None:
+    client = sdk(server)
+    template = client.model_templates.create(**template_body(unique("t"), ACCOUNTS[0]))
+    model = client.models.create(**model_body(unique("m"), ACCOUNTS[0]),
+                                 model_template_id=template.id)
+    assert client.model_templates.delete(template.id).success is True
+    assert client.models.retrieve(model.id).model_template_id == template.id
+    client.models.delete(model.id)
+
+
+def test_a_used_template_delete_is_a_conflict_with_the_option() -> None:
+    with running_server("--refuse-used-template-delete", api_key=KEY) as live:
+        client = sdk(live)
+        used = client.model_templates.create(**template_body("used", ACCOUNTS[0]))
+        spare = client.model_templates.create(**template_body("spare", ACCOUNTS[0]))
+        model = client.models.create(**model_body("m", ACCOUNTS[0]),
+                                     model_template_id=used.id)
+        with pytest.raises(ConflictError) as caught:
+            client.model_templates.delete(used.id)
+        assert caught.value.status_code == 409
+        assert caught.value.body == {"detail": (
+            f"Model template {used.id!r} is used by 1 model(s): {model.id}; move them to "
+            "another template (PATCH /v4/models/{id} with model_template_id) or delete them "
+            "first")}
+        client.models.update(model.id, model_template_id=spare.id)
+        assert client.model_templates.delete(used.id).success is True

@@ -78,7 +78,8 @@ def test_streaming_with_empty_route_is_reported_once() -> None:
 
 @pytest.mark.parametrize("endpoint_type", ["SYNC", "ASYNC"])
 def test_streaming_bundle_for_sync_or_async_needs_a_command(endpoint_type: str) -> None:
-    message = (f"a {endpoint_type} template whose bundle has a streaming_command needs a "
+    article = "an" if endpoint_type == "ASYNC" else "a"
+    message = (f"{article} {endpoint_type} template whose bundle has a streaming_command needs a "
                "non-empty bundle_config.command: Launch refuses a non-streaming endpoint with "
                "no bundle command")
     text = no_command(endpoint_type)
