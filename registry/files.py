@@ -24,6 +24,38 @@ def discover(templates_dir: Path, root: Path) -> list[str]:
     return found
 
 
+def scan(templates_dir: Path, root: Path) -> dict[str, os.stat_result | OSError]:
+    """`discover` with each file's stat (or the error taking it), in one walk: the hook
+    stats every template to know which ones it must read again."""
+    found: dict[str, os.stat_result | OSError] = {}
+    _scan(str(templates_dir), Path(templates_dir).relative_to(root).as_posix(), found)
+    return dict(sorted(found.items()))
+
+
+def _scan(folder: str, rel: str, found: dict[str, os.stat_result | OSError]) -> None:
+    """Walk FOLDER as `discover`'s os.walk does: dot folders and symlinked folders are not
+    entered, and a folder that cannot be listed is skipped."""
+    try:
+        with os.scandir(folder) as listing:
+            entries = list(listing)
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if not name.startswith(".") and not entry.is_symlink():
+                _scan(entry.path, f"{rel}/{name}", found)
+        elif name.endswith(SUFFIXES):
+            try:
+                found[f"{rel}/{name}"] = entry.stat()
+            except OSError as exc:
+                found[f"{rel}/{name}"] = exc
+
+
 def read_limited(path: str | Path) -> bytes:
     """The file's bytes, at most one byte past the size limit (enough to refuse it)."""
     fd = os.open(path, os.O_RDONLY)

@@ -32,51 +32,102 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+class Checked:
+    """The content rules' results of a registry's files: every file's identity key (see
+    validators.unique_name.identity_key; None without an identity), and each file's result
+    on demand, this run's or the cache's. A run that needs few results, such as the hook's
+    on one edited file, never loads the others: uniqueness compares the keys."""
+
+    def __init__(self, keys: dict[str, str | None], results: dict[str, FileResult],
+                 rows: dict[str, int] | None = None, cache: cache_mod.ResultCache | None = None,
+                 root: Path | None = None, settings: ContentSettings = DEFAULT_CONTENT) -> None:
+        self.keys, self._results = keys, results
+        self._rows, self._cache = rows or {}, cache
+        self._root, self._settings = root, settings
+
+    @classmethod
+    def of(cls, results: Mapping[str, FileResult]) -> Checked:
+        """Checked for RESULTS already at hand (a commit's blobs)."""
+        return cls({rel: key_of(result) for rel, result in results.items()}, dict(results))
+
+    def result(self, rel: str) -> FileResult:
+        """REL's result: this run's, else the cache's (the file did not change)."""
+        found = self._results.get(rel)
+        if found is None:
+            assert self._cache is not None, "a file without a result was found in the cache"
+            found = self._cache.get(self._cache.digest_at(self._rows[rel]))
+            if found is None:  # dropped from the cache since (by another run): check again
+                assert self._root is not None, "results come from a cache of a root"
+                found = check_files(self._root, [rel], use_cache=False,
+                                    settings=self._settings).result(rel)
+            self._results[rel] = found
+        return found
+
+    def all(self) -> dict[str, FileResult]:
+        """Every file's result, by path."""
+        return {rel: self.result(rel) for rel in self.keys}
+
+
+def key_of(result: FileResult) -> str | None:
+    """The identity key of RESULT's template (None without an identity)."""
+    from validators.unique_name import identity_key
+
+    ident = result.identity
+    return identity_key(ident.account_id, ident.name) if ident is not None else None
+
+
 def check_files(root: Path, rel_paths: Sequence[str], *, use_cache: bool = True,
-                settings: ContentSettings = DEFAULT_CONTENT) -> dict[str, FileResult]:
-    """The content-rule result of each file, from the cache or freshly checked."""
+                settings: ContentSettings = DEFAULT_CONTENT,
+                stats: Mapping[str, os.stat_result | OSError] | None = None) -> Checked:
+    """The content-rule result of each file, from the cache or freshly checked. STATS: the
+    files' stats when the caller took them already (registry.files.scan)."""
     cache = cache_mod.ResultCache(root, settings=settings.key()) if use_cache else None
-    results: dict[str, FileResult] = {}
-    pending: list[tuple[str, bytes, bytes]] = []
     base = str(root)
+    entries: list[tuple[str, os.stat_result | OSError]] = []
     for rel in rel_paths:
-        path = os.path.join(base, rel)
+        stat = stats.get(rel) if stats is not None else None
+        if stat is None:
+            try:
+                stat = os.stat(os.path.join(base, rel))
+            except OSError as exc:
+                stat = exc
+        entries.append((rel, stat))
+    keys: dict[str, str | None] = {}
+    rows: dict[str, int] = {}
+    rest = entries
+    if cache is not None:
+        keys, rows, rest = cache.unchanged(entries)
+    results: dict[str, FileResult] = {}
+    pending: list[tuple[str, os.stat_result, bytes, bytes]] = []
+    for rel, stat in rest:
         try:
-            stat = os.stat(path)
-            if cache is not None:
-                known = cache.known_digest(rel, stat)
-                if known is not None and (hit := cache.get(known)) is not None:
-                    cache.remember(rel, stat, known)
-                    results[rel] = hit
-                    continue
-            raw = files_mod.read_limited(path)
+            if isinstance(stat, OSError):
+                raise stat
+            raw = files_mod.read_limited(os.path.join(base, rel))
         except OSError as exc:
             unreadable = YAML_UNSAFE.at(rel, 1, 1, f"cannot read the file: {exc.strerror}")
-            results[rel] = FileResult([unreadable.as_tuple()], None)
+            results[rel], keys[rel] = FileResult([unreadable.as_tuple()], None), None
             continue
-        key = cache_mod.digest(raw)
+        digest = cache_mod.digest(raw)
+        hit = cache.get(digest) if cache is not None else None
+        if hit is None:
+            pending.append((rel, stat, digest, raw))
+            continue
+        results[rel] = hit
+        keys[rel] = key_of(hit)
         if cache is not None:
-            cache.remember(rel, stat, key)
-            hit = cache.get(key)
-            if hit is not None:
-                results[rel] = hit
-                continue
-        pending.append((rel, key, raw))
-    _check_pending(pending, results, cache, settings)
+            cache.remember(rel, stat, digest, keys[rel])
+    checked = check_many([raw for _, _, _, raw in pending], settings=settings) if pending \
+        else []  # everything came from the cache: the rules are not even imported
+    for (rel, stat, digest, _), (result, _body) in zip(pending, checked, strict=True):
+        results[rel], keys[rel] = result, key_of(result)
+        if cache is not None:
+            cache.put(digest, result)
+            cache.remember(rel, stat, digest, keys[rel])
     if cache is not None:
         cache.save()
-    return results
-
-
-def _check_pending(pending: list[tuple[str, bytes, bytes]], results: dict[str, FileResult],
-                   cache: cache_mod.ResultCache | None, settings: ContentSettings) -> None:
-    if not pending:
-        return  # everything came from the cache: the rules (and pydantic) are not imported
-    checked = check_many([raw for _, _, raw in pending], settings=settings)
-    for (rel, key, _), (result, _body) in zip(pending, checked, strict=True):
-        results[rel] = result
-        if cache is not None:
-            cache.put(key, result)
+    in_order = {rel: keys[rel] for rel, _ in entries}
+    return Checked(in_order, results, rows, cache, root, settings)
 
 
 def check_many(raws: Sequence[bytes], *, with_body: bool = False,
@@ -127,21 +178,21 @@ def _run_range(bounds: tuple[int, int]) -> list[Any]:
     return [function(item) for item in items[bounds[0]:bounds[1]]]
 
 
-def registry_findings(config: Config, results: dict[str, FileResult],
+def registry_findings(config: Config, checked: Checked,
                       targets: Sequence[str]) -> list[Finding]:
     """Per-file findings of TARGETS plus the cross-file and path rules, with the inline
     ignores and the configured severities applied, sorted."""
     findings: list[Finding] = []
     for rel in targets:
-        findings += results[rel].findings(rel)
-    findings += _across(config, results, targets)
-    findings = _ignored(config, results, findings, targets)
+        findings += checked.result(rel).findings(rel)
+    findings += _across(config, checked, targets)
+    findings = _ignored(config, checked, findings, targets)
     findings = configured(findings, config.rules)
     findings.sort()
     return findings
 
 
-def _ignored(config: Config, results: dict[str, FileResult], findings: list[Finding],
+def _ignored(config: Config, checked: Checked, findings: list[Finding],
              targets: Sequence[str]) -> list[Finding]:
     """The inline ignores of TARGETS applied to the registry-wide findings (the per-file
     ones were applied when the file was checked), then the ignores that matched nothing."""
@@ -154,7 +205,7 @@ def _ignored(config: Config, results: dict[str, FileResult], findings: list[Find
     out: list[Finding] = []
     for rel in targets:
         mine = by_path.pop(rel, [])
-        result = results[rel]
+        result = checked.result(rel)
         if not result.ignores:
             out += mine
             continue
@@ -182,11 +233,16 @@ def configured(findings: list[Finding], severities: dict[str, str]) -> list[Find
     return out
 
 
-def _across(config: Config, results: dict[str, FileResult],
-            targets: Sequence[str]) -> list[Finding]:
-    """The registry-wide rules: uniqueness over every file, accounts for TARGETS."""
-    identities = {rel: r.identity for rel, r in results.items() if r.identity is not None}
-    return uniqueness(identities, set(targets)) + ownership(config, identities, targets)
+def _across(config: Config, checked: Checked, targets: Sequence[str]) -> list[Finding]:
+    """The registry-wide rules: uniqueness of TARGETS against every file (by identity key:
+    only the files sharing a target's key are looked at), accounts for TARGETS."""
+    wanted = {checked.keys.get(rel) for rel in targets}
+    wanted.discard(None)
+    sharing = [rel for rel, key in checked.keys.items() if key in wanted] if wanted else []
+    identities = {rel: ident for rel in sharing
+                  if (ident := checked.result(rel).identity) is not None}
+    own = {rel: ident for rel in targets if (ident := checked.result(rel).identity) is not None}
+    return uniqueness(identities, set(targets)) + ownership(config, own, targets)
 
 
 def uniqueness(identities: Mapping[str, Identity], report: set[str],
@@ -306,12 +362,12 @@ class _Files:
         try:
             stat = os.stat(path)
             if self.cache is not None:
-                found = self.cache.known_digest(rel, stat)
+                found = self.cache.known_digest(rel, stat)  # kept for the next run
             if found is None:
                 raw = self.raws[rel] = files_mod.read_limited(path)
                 found = cache_mod.digest(raw)
-            if self.cache is not None:
-                self.cache.remember(rel, stat, found)
+                if self.cache is not None:
+                    self.cache.remember(rel, stat, found)
         except OSError as exc:
             self.errors[rel] = str(exc.strerror)
         self.digests[rel] = found

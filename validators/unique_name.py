@@ -31,6 +31,13 @@ def normal_key(account_id: str, name: str) -> tuple[str, str]:
     return account_id.strip(), name.strip().casefold()
 
 
+def identity_key(account_id: str, name: str) -> str:
+    """`normal_key` as one string (the validation cache keeps one per file): the account's
+    length first, so no two different keys read alike."""
+    account, folded = normal_key(account_id, name)
+    return f"{len(account)}:{account}{folded}"
+
+
 def check(identities: Iterable[Identity], report: set[str] | None = None) -> list[Finding]:
     """Findings for every clash; REPORT limits them to those paths (others are still compared)."""
     groups: dict[tuple[str, str], list[Identity]] = defaultdict(list)

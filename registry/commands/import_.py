@@ -138,7 +138,7 @@ def _working_tree(config: Config) -> dict[tuple[str, str], tuple[str, str, str]]
 
     found: dict[tuple[str, str], tuple[str, str, str]] = {}
     results = check_files(config.root, discover(config.templates_dir, config.root),
-                          settings=config.content)
+                          settings=config.content).all()
     for rel, result in sorted(results.items()):
         ident = result.identity
         if ident is not None:

@@ -87,18 +87,14 @@ def account_folder(config: Config, account_id: str) -> Path:
 def _existing(config: Config, account_id: str, name: str) -> str | None:
     from registry.files import discover
     from registry.validation import check_files
-    from validators.unique_name import normal_key
+    from validators.unique_name import identity_key
 
     if not config.templates_dir.is_dir():
         return None
-    wanted = normal_key(account_id, name)
-    results = check_files(config.root, discover(config.templates_dir, config.root),
+    wanted = identity_key(account_id, name)
+    checked = check_files(config.root, discover(config.templates_dir, config.root),
                           settings=config.content)
-    for rel, result in results.items():
-        ident = result.identity
-        if ident is not None and normal_key(ident.account_id, ident.name) == wanted:
-            return rel
-    return None
+    return next((rel for rel, key in checked.keys.items() if key == wanted), None)
 
 
 def render(name: str, account_id: str, endpoint_type: str, model_type: str,

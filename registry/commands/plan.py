@@ -51,7 +51,7 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
     Blobs checked before (by id, in STORE) are neither read nor parsed again.
     """
     from registry import gitrepo
-    from registry.validation import check_many, registry_findings
+    from registry.validation import Checked, check_many, registry_findings
 
     commit = gitrepo.commit_id(config.root, ref)
     entries = gitrepo.tree_entries(config.root, ref, config.templates)
@@ -67,7 +67,8 @@ def desired_state(config: Config, ref: str, store: BlobStore) -> tuple[str, list
         known = store.checked(blob)
         assert known is not None, "every blob was just checked"
         results[path], bodies[path] = known
-    findings: list[Finding] = registry_findings(config, results, [path for path, _ in entries])
+    findings: list[Finding] = registry_findings(config, Checked.of(results),
+                                                [path for path, _ in entries])
     if has_errors(findings):
         errors = [f for f in findings if f.severity == "error"]
         raise InvalidTemplates(f"The templates at {escape(ref)} ({commit[:12]}) do not "

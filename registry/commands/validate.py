@@ -35,17 +35,18 @@ def validate(paths: Sequence[str], *, root: str | None = None, fmt: str = "text"
     if paths and not templates and not patches:  # the hook passed no registry file
         print(render_findings([], 0, fmt))
         return 0
-    every = files_mod.discover(config.templates_dir, config.root) \
-        if config.templates_dir.is_dir() else []
-    universe = sorted(set(every) | set(templates))
+    stats = files_mod.scan(config.templates_dir, config.root) \
+        if config.templates_dir.is_dir() else {}
+    outside = [rel for rel in templates if rel not in stats]
+    universe = sorted({*stats, *outside}) if outside else list(stats)
     if config.environments:
         findings, files = _environments(config, universe, templates, patches,
                                         bool(paths), use_cache)
     else:
         targets = templates if paths else universe
-        results = check_files(config.root, universe, use_cache=use_cache,
-                              settings=config.content)
-        findings, files = registry_findings(config, results, targets), len(targets)
+        checked = check_files(config.root, universe, use_cache=use_cache,
+                              settings=config.content, stats=stats)
+        findings, files = registry_findings(config, checked, targets), len(targets)
     print(render_findings(findings, files, fmt))
     return 1 if has_errors(findings) else 0
 

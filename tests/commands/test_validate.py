@@ -216,10 +216,12 @@ def test_parallel_checking_matches_serial(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_python_dash_m_and_no_heavy_imports(tmp_path: Path) -> None:
+    """The hook's command line imports neither the API's nor git's libraries, nor click
+    (registry.fastpath reads it)."""
     make_registry(tmp_path, {"templates/a.yaml": BASE})
     probe = ("import sys; from registry.cli import main; code = main(['validate', '--root', "
              f"{str(tmp_path)!r}]); heavy = sorted(m for m in ('httpx', 'fastapi', 'uvicorn', "
-             "'git', 'rich', 'starlette') if m in sys.modules); print(code, heavy)")
+             "'git', 'rich', 'starlette', 'click') if m in sys.modules); print(code, heavy)")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                          check=True).stdout
     assert out.splitlines()[-1] == "0 []"

@@ -7,7 +7,7 @@ import json
 import click
 import pytest
 
-from registry.cli import cli
+from registry.app import cli
 from registry.cost import CostReport, Delta, Estimate, Row, Total
 from registry.render.cost import change_text, dollars, money, render_cost, signed, span
 from registry.render.formats import choices

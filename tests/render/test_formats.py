@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 import pytest
 
-from registry.cli import cli
+from registry.app import cli
 from registry.render.formats import FORMATS, choices, finish, lookup, render
 
 
