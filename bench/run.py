@@ -1,5 +1,9 @@
 """Benchmark `template-registry validate` against check-jsonschema, side by side in one run.
 
+Both tools run as pre-commit runs them: each installed in a virtualenv of its own under
+bench/out/ (ours from this checkout, reinstalled at each run; check-jsonschema at the
+version of the development environment).
+
 For registries of generated templates (bench/generate.py; 1,000, 10,000 and 100,000 by
 default) it times:
 - check-jsonschema validating every file against our exported schema, in invocations of
@@ -13,13 +17,13 @@ default) it times:
   `python -c pass` (the floor of any Python hook) are timed right after it, each time;
 - the unchanged-file case: `validate ONE_FILE` on a file the cache already knows;
 - peak memory (max RSS of the largest single process) of the whole-registry runs.
-Each time is the median of REPEAT runs (at least 5 for the one-file cases). Prints
+Each time is the median of REPEAT runs (at least 9 for the one-file cases). Prints
 markdown tables for the README: the figures, then their growth from size to size.
 
     .venv/bin/python bench/run.py [--sizes 1000 10000 100000] [--repeat 3]
 
 With --importtime SIZE it profiles instead the imports of the hook's edited-file case in
-a registry of SIZE templates (`python -X importtime`, median of 5 runs): what each
+a registry of SIZE templates (`python -X importtime`, median of 9 runs): what each
 package costs, the costliest imports, and the time that is not importing.
 
     .venv/bin/python bench/run.py --importtime 10000
@@ -48,8 +52,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from generate import generate
 
-BIN = Path(sys.executable).parent
-OUT = Path(__file__).resolve().parent / "out"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+BIN = CJ_BIN = Path(sys.executable).parent  # set by main to the installed environments
 CJ_CHUNK = 10_000  # paths per check-jsonschema invocation (the command line has a limit)
 CJ_ONCE_FROM = 50_000  # at this size and above, check-jsonschema on every file runs once
 ONE_FILE_REPEAT = 9
@@ -132,7 +137,8 @@ class Registry:
         self.env = {**os.environ, "TEMPLATE_REGISTRY_CACHE_DIR": str(self.cache)}
         self.env.pop("PYTHONDONTWRITEBYTECODE", None)
         self.ours: Command = [str(BIN / "template-registry"), "validate"]
-        self.cj: Command = [str(BIN / "check-jsonschema"), "--schemafile", str(self.schema)]
+        self.cj: Command = [str(CJ_BIN / "check-jsonschema"), "--schemafile",
+                            str(self.schema)]
         time.sleep(2.1)  # let the files age past the cache's racy-clean window, as in a repo
 
     def run(self, commands: Sequence[Command], repeat: int = 1,
@@ -146,14 +152,32 @@ class Registry:
         self.empty_cache()
 
 
-def byte_compile() -> None:
-    """Compile the package to bytecode first, as an install leaves it: else every run of an
-    environment that writes no bytecode (PYTHONDONTWRITEBYTECODE) compiles it anew."""
-    where = subprocess.run([sys.executable, "-c", "import registry, validators; "
-                            "print(registry.__path__[0]); print(validators.__path__[0])"],
-                           cwd=OUT, check=True, capture_output=True, text=True).stdout.split()
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-m", "compileall", "-q", *where], check=True, env=env)
+def installed(name: str, *requirements: str, force: bool = False) -> Path:
+    """The bin folder of a virtualenv OUT/NAME holding REQUIREMENTS, as pre-commit installs
+    a hook: its own environment, the package installed (not editable: an editable install
+    adds ~20 ms of import hooks to every start) and byte-compiled. Made once; with FORCE
+    the requirements are installed again (this checkout's code may have changed)."""
+    env_dir = OUT / name
+    python = env_dir / "bin" / "python"
+    fresh = not python.exists()
+    if fresh:
+        subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+    if fresh or force:
+        extra = [] if fresh else ["--no-deps", "--force-reinstall"]
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *extra, *requirements],
+                       check=True, stdout=subprocess.DEVNULL)
+    return python.parent
+
+
+def environments() -> tuple[Path, Path]:
+    """(ours, check-jsonschema's) bin folders: this checkout, and the check-jsonschema
+    version of the development environment, each in an environment of its own."""
+    version = subprocess.run([str(Path(sys.executable).parent / "check-jsonschema"),
+                              "--version"], check=True, capture_output=True,
+                             text=True).stdout.split()[-1]
+    ours = installed("env-ours", str(ROOT), force=True)
+    shutil.rmtree(ROOT / "build", ignore_errors=True)  # what pip's build leaves
+    return ours, installed("env-check-jsonschema", f"check-jsonschema=={version}")
 
 
 def bench_size(size: int, repeat: int) -> dict[str, float]:
@@ -177,7 +201,7 @@ def bench_size(size: int, repeat: int) -> dict[str, float]:
         edit_storage(reg.root / edited, run)
         hook.append(reg.run([[*reg.ours, edited]]))
         cj_one.append(reg.run([[*reg.cj, edited]]))
-        floor.append(reg.run([[sys.executable, "-c", "pass"]]))
+        floor.append(reg.run([[str(BIN / "python"), "-c", "pass"]]))
     for key, runs in (("hook", hook), ("cj_one", cj_one), ("floor", floor)):
         timing = combined(runs)
         result[key], result[f"{key}_cpu"], result[f"{key}_rss"] = timing
@@ -261,7 +285,8 @@ def importtime(size: int, runs: int = ONE_FILE_REPEAT, top: int = 15) -> str:
     for run in range(runs):
         edit_storage(reg.root / edited, run)
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-X", "importtime", script, "validate", edited],
+        done = subprocess.run([str(BIN / "python"), "-X", "importtime", script, "validate",
+                               edited],
                               cwd=reg.root, env=reg.env, capture_output=True, text=True)
         walls.append(time.perf_counter() - started)
         if done.returncode != 0:
@@ -302,7 +327,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="profile the imports of the hook's edited-file case instead")
     args = parser.parse_args(argv)
     OUT.mkdir(exist_ok=True)
-    byte_compile()
+    global BIN, CJ_BIN
+    BIN, CJ_BIN = environments()
     header = (f"python {sys.version.split()[0]}, {os.cpu_count()} cores, "
               f"{resource.getpagesize()}-byte pages")
     if args.importtime:

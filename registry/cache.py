@@ -23,7 +23,6 @@ unreadable or foreign file is ignored and rewritten; writes are atomic.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import importlib.util
 import marshal
 import os
@@ -33,6 +32,13 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from registry.results import FileResult
+
+# The registry's hash (the digests here, registry.rendering's keys): hashlib.blake2b
+# itself, without hashlib loading OpenSSL for hashes never used here.
+try:
+    from _blake2 import blake2b as blake2b
+except ImportError:  # pragma: no cover - a Python without the module
+    from hashlib import blake2b as blake2b
 
 FORMAT = 3
 SHARDS = 64
@@ -51,13 +57,13 @@ _COLUMNS = ("paths", "inos", "sizes", "mtimes", "ctimes", "keys")
 
 
 def digest(raw: bytes) -> bytes:
-    return hashlib.blake2b(raw, digest_size=DIGEST_SIZE).digest()
+    return blake2b(raw, digest_size=DIGEST_SIZE).digest()
 
 
 def code_fingerprint(settings: bytes = b"") -> bytes:
     """A hash of the code, of the installed parsers and of the SETTINGS the rules ran with
     (the configuration's part that changes findings): any change starts afresh."""
-    h = hashlib.blake2b(digest_size=16)
+    h = blake2b(digest_size=16)
     h.update(f"format {FORMAT}".encode())
     h.update(settings)
     for package in _PACKAGES:
@@ -107,7 +113,7 @@ class ResultCache:
 
     def __init__(self, root: Path, directory: Path | None = None, *,
                  settings: bytes = b"") -> None:
-        name = hashlib.blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
+        name = blake2b(str(root.resolve()).encode(), digest_size=8).hexdigest()
         self.folder = (directory or default_dir()) / f"validate-{name}"
         self.file = self.folder / "index"
         self._legacy = self.folder.parent / f"validate-{name}.marshal"  # format 2's file

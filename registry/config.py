@@ -8,7 +8,6 @@ import os
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -43,38 +42,39 @@ class ContentSettings(NamedTuple):
 DEFAULT_CONTENT = ContentSettings()
 
 
-@dataclass(frozen=True)
-class Environment:
+class Environment(NamedTuple):
     """One platform the same templates go to (staging, production): its API, its key, its
     account ids, and an optional folder of per-template patches (registry.environments)."""
 
     name: str
     base_url: str | None = None
     api_key_env: str | None = None  # the variable holding this environment's key
-    accounts: dict[str, str] = field(default_factory=dict)  # file account -> this one's
+    accounts: dict[str, str] = {}  # file account -> this one's (never changed in place)
     overlay: str | None = None  # folder of patches, relative to the root
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
+    """The registry's configuration (`[tool.template-registry]`). Named tuples, not
+    dataclasses, on the hook's path (see registry.findings); no field is changed in place."""
+
     root: Path
     templates: str = "templates"
     base_url: str | None = None
-    accounts: dict[str, list[str]] = field(default_factory=dict)
+    accounts: dict[str, list[str]] = {}
     # The deletion guard: at most this many deletes per sync without --allow-deletes.
     max_deletes: int = DEFAULT_MAX_DELETES
     # "ACCOUNT/NAME" globs (fnmatch, case-sensitive) of templates sync never deletes.
     protect: tuple[str, ...] = ()
     # Severity per rule id ("off", "warning", "error") where it differs from the catalogue.
-    rules: dict[str, str] = field(default_factory=dict)
+    rules: dict[str, str] = {}
     # The Launch deployment the templates run on (the launch-resources rule's numbers).
     launch: LaunchSettings = DEFAULT_SETTINGS
     # Price table overrides (registry.prices): instance -> USD an hour, None = removed.
-    prices: dict[str, float | None] = field(default_factory=dict)
+    prices: dict[str, float | None] = {}
     # The JSON Schema `new` names in its editor line: a URL, or a path from the root.
     schema: str | None = None
     # Named environments (staging, production); empty: one API, as configured above.
-    environments: dict[str, Environment] = field(default_factory=dict)
+    environments: dict[str, Environment] = {}
 
     @property
     def templates_dir(self) -> Path:

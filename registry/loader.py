@@ -14,11 +14,9 @@ time and memory stay linear in the file's size. Nothing here does I/O.
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import datetime
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from yaml.constructor import SafeConstructor
@@ -70,19 +68,31 @@ _ODD_BREAK = re.compile("\r(?!\n)|[\x85\u2028\u2029]")
 _YAML_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
 
-@dataclass(slots=True)
 class Document:
-    """A template's data and where each part of it stands in the file."""
+    """A template's data and where each part of it stands in the file.
 
-    path: str
-    data: dict[str, Any]
-    keys: dict[Path, Position] = field(default_factory=dict)
-    values: dict[Path, Position] = field(default_factory=dict)
-    # Plain (unquoted) scalars that YAML read as a non-string: path -> (source text, type).
-    implicit: dict[Path, tuple[str, str]] = field(default_factory=dict)
-    # A rendered document (registry.rendering) holds values of two files: the file each
-    # path's key and value come from, where it is not PATH. Empty for a file's own data.
-    sources: dict[Path, str] = field(default_factory=dict)
+    A plain class (the loader fills its tables as it goes), not a dataclass: see
+    registry.findings."""
+
+    __slots__ = ("data", "implicit", "keys", "path", "sources", "values")
+
+    def __init__(self, path: str, data: dict[str, Any]) -> None:
+        self.path = path
+        self.data = data
+        self.keys: dict[Path, Position] = {}
+        self.values: dict[Path, Position] = {}
+        # Plain (unquoted) scalars that YAML read as a non-string: path -> (text, type).
+        self.implicit: dict[Path, tuple[str, str]] = {}
+        # A rendered document (registry.rendering) holds values of two files: the file
+        # each path's key and value come from, where it is not PATH. Empty for a file's own.
+        self.sources: dict[Path, str] = {}
+
+    def with_data(self, data: dict[str, Any]) -> Document:
+        """This document's positions with other DATA (a merge patch's result)."""
+        other = Document(self.path, data)
+        other.keys, other.values = self.keys, self.values
+        other.implicit, other.sources = self.implicit, self.sources
+        return other
 
     def position(self, path: Path, *, prefer: str = "key") -> Position:
         """Where PATH stands: its key (or its value), else the nearest ancestor's, else 1:1."""
@@ -112,8 +122,7 @@ class Document:
         return rule.at(self.source(path) if self.sources else self.path, line, column, message)
 
 
-@dataclass(slots=True)
-class LoadResult:
+class LoadResult(NamedTuple):
     document: Document | None
     findings: list[Finding]
     omitted: int = 0  # findings found beyond MAX_KEPT, counted but not kept
@@ -142,14 +151,15 @@ class _LineMap:
         return line, index - self._starts[line - 1] + 1
 
 
-@dataclass(slots=True)
 class _Report:
     """The non-fatal findings of one load: at most MAX_KEPT kept, the rest counted."""
 
-    path: str
-    lines: _LineMap | None
-    findings: list[Finding] = field(default_factory=list)
-    omitted: int = 0
+    __slots__ = ("findings", "lines", "omitted", "path")
+
+    def __init__(self, path: str, lines: _LineMap | None) -> None:
+        self.path, self.lines = path, lines
+        self.findings: list[Finding] = []
+        self.omitted = 0
 
     def add(self, position: Position, rule: Rule, message: str) -> None:
         if len(self.findings) >= MAX_KEPT:
@@ -248,7 +258,7 @@ def _move_to_file_lines(document: Document, report: _Report, lines: _LineMap) ->
     moved = []
     for finding in report.findings:
         line, column = lines((finding.line, finding.column))
-        moved.append(dataclasses.replace(finding, line=line, column=column))
+        moved.append(finding._replace(line=line, column=column))
     report.findings = moved
 
 

@@ -21,15 +21,13 @@ registry.validation.check_environments. Nothing here does I/O.
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeVar
 
 from registry import ignores
-from registry.cache import digest
+from registry.cache import blake2b, digest
 from registry.config import Config, ContentSettings, Environment
 from registry.environments import IDENTITY_FIELDS, map_account, patch_path, render, template_of
 from registry.errors import ConfigError
@@ -79,14 +77,15 @@ class Rendered(NamedTuple):
                    base_used, patch_ignores, patch_used)
 
 
-@dataclass
 class Renderings:
-    """Every template rendered in each environment, for the registry-wide stage."""
+    """Every template rendered in each environment, for the registry-wide stage (filled
+    by registry.validation.check_environments)."""
 
-    environments: list[Environment] = field(default_factory=list)  # the configuration's order
-    results: dict[str, dict[str, Rendered]] = field(default_factory=dict)  # env -> template
-    patches: dict[str, dict[str, str]] = field(default_factory=dict)  # env -> template -> patch
-    orphans: dict[str, list[str]] = field(default_factory=dict)  # env -> patches, no template
+    def __init__(self) -> None:
+        self.environments: list[Environment] = []  # the configuration's order
+        self.results: dict[str, dict[str, Rendered]] = {}  # env -> template -> rendering
+        self.patches: dict[str, dict[str, str]] = {}  # env -> template -> patch
+        self.orphans: dict[str, list[str]] = {}  # env -> patches without a template
 
     def patch_files(self) -> set[str]:
         """Every patch file of every environment (with a template or not)."""
@@ -134,13 +133,13 @@ def environment_key(env: Environment, settings: ContentSettings) -> bytes:
     account mapping and the content settings (not its name, URL or overlay: environments
     that map alike share results)."""
     context = repr(sorted(env.accounts.items())).encode() + b"\0" + settings.key()
-    return hashlib.blake2b(context, digest_size=16).digest()
+    return blake2b(context, digest_size=16).digest()
 
 
 def rendering_key(base: bytes, patch: bytes | None, context: bytes) -> bytes:
     """The cache key of one rendering: the digests of the base's and the patch's bytes
     (registry.cache.digest) and its environment's `environment_key`."""
-    return hashlib.blake2b(b"rendering\0" + context + base +
+    return blake2b(b"rendering\0" + context + base +
                            (b"\1" + patch if patch is not None else b"\0"),
                            digest_size=16).digest()
 
@@ -303,7 +302,7 @@ def _without_identity(patch: Document) -> Document:
     if not any(name in patch.data for name in IDENTITY_FIELDS):
         return patch
     data = {k: v for k, v in patch.data.items() if k not in IDENTITY_FIELDS}
-    return replace(patch, data=data)
+    return patch.with_data(data)
 
 
 def _unmapped(base: Document, env: Environment) -> list[Finding]:
@@ -409,7 +408,7 @@ def _merge(tagged: list[tuple[Finding, str | None]], order: list[str]) -> list[F
         names = groups.setdefault(finding, [])
         if env is not None and env not in names:
             names.append(env)
-    return [replace(f, environments=tuple(sorted(names, key=order.index))) if names else f
+    return [f._replace(environments=tuple(sorted(names, key=order.index))) if names else f
             for f, names in groups.items()]
 
 
@@ -432,7 +431,10 @@ def render_environment(config: Config, env: Environment, templates: Mapping[str,
     """
     check_layout(config)
     settings = settings or config.content
-    renderings = Renderings([env], {env.name: {}}, {env.name: {}}, {env.name: []})
+    renderings = Renderings()
+    renderings.environments.append(env)
+    renderings.results[env.name], renderings.patches[env.name] = {}, {}
+    renderings.orphans[env.name] = []
     results, by_template = renderings.results[env.name], renderings.patches[env.name]
     bodies: dict[str, dict[str, Any]] = {}
     pending: list[tuple[str, bytes]] = []

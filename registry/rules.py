@@ -9,16 +9,14 @@ on purpose: the pre-commit hook imports it.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from registry.findings import Finding, Severity
 
 Scope = Literal["file", "registry"]
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """One rule: its id, default severity, scope, and the text that explains it."""
 
     id: str

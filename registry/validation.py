@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -228,7 +227,7 @@ def configured(findings: list[Finding], severities: dict[str, str]) -> list[Find
         if wanted == "off":
             continue
         if wanted in ("error", "warning") and wanted != finding.severity:
-            finding = replace(finding, severity="error" if wanted == "error" else "warning")
+            finding = finding._replace(severity="error" if wanted == "error" else "warning")
         out.append(finding)
     return out
 

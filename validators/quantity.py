@@ -10,7 +10,6 @@ rules check Launch's grammar. `suggest` offers the spelling the user most likely
 from __future__ import annotations
 
 import re
-from fractions import Fraction
 
 UNITS: dict[str, int] = {
     "": 1,
@@ -38,7 +37,13 @@ def parse_bytes(text: str) -> int | None:
     match = _BYTES.fullmatch(text)
     if match is None:
         return None
-    return round(Fraction(match["number"]) * UNITS[match["unit"] or ""])
+    number: str = match["number"]
+    whole, _, fraction = number.partition(".")
+    scale: int = 10 ** len(fraction)
+    quotient, remainder = divmod(int(whole + fraction) * UNITS[match["unit"] or ""], scale)
+    if 2 * remainder > scale or (2 * remainder == scale and quotient % 2):
+        quotient += 1  # half to even, as Python's round and Go's math.RoundToEven
+    return quotient
 
 
 def suggest(text: str) -> str | None:

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal, cast
+from typing import Any, Literal, NamedTuple, cast
 
 from registry.render import terminal
 
@@ -25,8 +24,7 @@ Kind = Literal["findings", "plan", "sync", "list", "status", "rules", "import", 
 Medium = Literal["text", "markdown", "json", "github"]
 
 
-@dataclass(frozen=True)
-class Format:
+class Format(NamedTuple):
     """One `--format` value of one kind of document."""
 
     name: str

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 
@@ -14,4 +13,6 @@ def dumps(data: Any) -> str:
     a terminal or log, and every string still parses back exactly. An indented JSON line
     starts with a bracket, a quote, a digit or a literal, never with `::` or `##[`.
     """
+    import json  # here: the hook's text output does not need it
+
     return json.dumps(data, indent=2, ensure_ascii=True, default=str)
