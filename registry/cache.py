@@ -26,7 +26,9 @@ import contextlib
 import importlib.util
 import marshal
 import os
+import sys
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -54,6 +56,9 @@ _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
 _PACKAGES = (_PACKAGE_DIR, os.path.join(os.path.dirname(_PACKAGE_DIR), "validators"))
 _LIBRARIES = ("yaml", "_yaml", "pydantic", "pydantic_core")
 _COLUMNS = ("paths", "inos", "sizes", "mtimes", "ctimes", "keys")
+# The numeric columns are arrays of machine integers, stored as their bytes: loading,
+# copying and writing them costs a copy of memory, not an object per number.
+_NUMBERS = {"inos": "Q", "sizes": "q", "mtimes": "q", "ctimes": "q"}
 
 
 def digest(raw: bytes) -> bytes:
@@ -64,7 +69,7 @@ def code_fingerprint(settings: bytes = b"") -> bytes:
     """A hash of the code, of the installed parsers and of the SETTINGS the rules ran with
     (the configuration's part that changes findings): any change starts afresh."""
     h = blake2b(digest_size=16)
-    h.update(f"format {FORMAT}".encode())
+    h.update(f"format {FORMAT} {sys.byteorder}".encode())
     h.update(settings)
     for package in _PACKAGES:
         for rel, source in _sources(package):
@@ -120,9 +125,12 @@ class ResultCache:
         self.fingerprint = code_fingerprint(settings)
         self.started_ns = time.time_ns()
         index = self._load(self.file)
-        self._old: dict[str, Any] = index if index else {name: [] for name in _COLUMNS}
-        if not index:
-            self._old["digests"] = b""
+        self._old: dict[str, Any] = index if index else {
+            "paths": [], "keys": [], "digests": b"", **{name: b"" for name in _NUMBERS}}
+        for name, code in _NUMBERS.items():
+            numbers = array(code)
+            numbers.frombytes(self._old[name])
+            self._old[name] = numbers
         self._row: dict[str, int] = {path: row for row, path in enumerate(self._old["paths"])}
         self._trusted_before: int = (index.get("started_ns", 0) if index else 0) - RACY_NS
         self._kept: list[int] = []
@@ -287,13 +295,16 @@ class ResultCache:
         if not self._racy and not new and len(surviving) == total:
             return None  # nothing new: an unchanged registry costs no write
         surviving.update(where[rel] for rel in new if rel in where)
+        columns: dict[str, Any]
         if len(surviving) == total:
-            columns = {name: list(old[name]) for name in _COLUMNS}
+            columns = {name: old[name][:] for name in _COLUMNS}
             digests = bytearray(old["digests"])
             place = None
         else:
             rows = sorted(surviving)
             columns = {name: [old[name][row] for row in rows] for name in _COLUMNS}
+            for name, code in _NUMBERS.items():
+                columns[name] = array(code, columns[name])
             digests = bytearray(b"".join(self.digest_at(row) for row in rows))
             place = {row: at for at, row in enumerate(rows)}
         for rel, (ino, size, mtime, ctime, digest_, key) in new.items():
@@ -308,6 +319,8 @@ class ResultCache:
             for name, value in zip(_COLUMNS, values, strict=True):
                 columns[name][at] = value
             digests[at * DIGEST_SIZE:(at + 1) * DIGEST_SIZE] = digest_
+        for name in _NUMBERS:
+            columns[name] = columns[name].tobytes()
         return {"format": FORMAT, "fingerprint": self.fingerprint,
                 "started_ns": self.started_ns, **columns, "digests": bytes(digests)}
 
@@ -320,13 +333,15 @@ def _number(key: bytes) -> int:
 def _well_formed(index: dict[str, Any]) -> bool:
     """Whether INDEX has every column, all of one length, with paths and keys of the types
     they are used as (a torn or foreign file does not)."""
-    columns = [index.get(name) for name in _COLUMNS]
-    if not all(isinstance(column, list) for column in columns):
+    paths, keys, digests = index.get("paths"), index.get("keys"), index.get("digests")
+    if not (isinstance(paths, list) and isinstance(keys, list) and isinstance(digests, bytes)):
         return False
-    rows = len(index["paths"])
-    digests = index.get("digests")
-    return (all(len(column) == rows for column in columns if isinstance(column, list))
-            and isinstance(digests, bytes) and len(digests) == rows * DIGEST_SIZE
+    rows = len(paths)
+    numbers = [index.get(name) for name in _NUMBERS]
+    width = array("q").itemsize
+    return (len(keys) == rows and len(digests) == rows * DIGEST_SIZE
+            and all(isinstance(column, bytes) and len(column) == rows * width
+                    for column in numbers)
             and isinstance(index.get("started_ns"), int)
             and all(type(path) is str for path in index["paths"])
             and all(key is None or type(key) is str for key in index["keys"]))

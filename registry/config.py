@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import math
 import os
 import re
@@ -324,6 +323,8 @@ def _prices(table: Any, where: str) -> dict[str, float | None]:
     prices: dict[str, float | None] = {}
     for name, value in table.items():
         if name not in DEFAULT_TABLE:
+            import difflib
+
             guess = difflib.get_close_matches(name.lower(), list(DEFAULT_TABLE), n=1,
                                               cutoff=0.6)
             hint = (f"did you mean {guess[0]!r}?" if guess

@@ -8,7 +8,6 @@ on purpose: the pre-commit hook imports it.
 
 from __future__ import annotations
 
-import difflib
 from typing import Literal, NamedTuple
 
 from registry.findings import Finding, Severity
@@ -209,5 +208,7 @@ BY_ID: dict[str, Rule] = {rule.id: rule for rule in RULES}
 
 def did_you_mean(rule_id: str) -> str:
     """` (did you mean 'x'?)` for a near miss of a rule id, else ''."""
+    import difflib  # here: the hook needs it only for a mistyped rule id
+
     close = difflib.get_close_matches(rule_id, BY_ID, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""

@@ -72,7 +72,8 @@ def test_corrupt_or_torn_files_are_ignored(tmp_path: Path) -> None:
     assert ResultCache(tmp_path, tmp_path / "c").get(key) is None
     index = marshal.loads(store.file.read_bytes())
     for torn in ({**index, "keys": []}, {**index, "digests": b"short"},
-                 {**index, "paths": [["not", "a", "path"]]}, {**index, "keys": [["x"]]}):
+                 {**index, "paths": [["not", "a", "path"]]}, {**index, "keys": [["x"]]},
+                 {**index, "sizes": b"123"}, {**index, "mtimes": [1]}):
         store.file.write_bytes(marshal.dumps(torn))
         assert ResultCache(tmp_path, tmp_path / "c").known_digest("t.yaml", file.stat()) is None
     store.file.write_bytes(b"\x00garbage")

@@ -11,7 +11,6 @@ fields are reported.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -70,6 +69,8 @@ def _too_large(doc: Document) -> list[Finding]:
 
 def _unknown_field(doc: Document, loc: Path, explained: set[Path], *, hint: bool) -> Finding:
     """An unknown key, with a did-you-mean when HINT (unless the key is too long to be a typo)."""
+    import difflib  # here: a file without unknown fields (most) never needs it
+
     known = fields_at(loc[:-1])
     key = str(loc[-1])
     message = f"unknown field {shown(key)}"

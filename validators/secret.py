@@ -36,7 +36,6 @@ _SHAPES: tuple[tuple[str, str], ...] = (
 )
 # The bounded parts above ({0,31}, {10,512}) keep a search linear: an unbounded run tried
 # from every position of a long value is quadratic (minutes for a 1 MB value).
-_SHAPE = re.compile("|".join(f"(?P<s{i}>{rx})" for i, (_, rx) in enumerate(_SHAPES)))
 # Literal parts of the shapes above, without anchors, so the regex engine can skip ahead
 # by first character: a string without any of them cannot match a shape.
 _HINT = re.compile(r"A(?:KIA|SIA|GPA|IDA|ROA|IPA|NPA|NVA|Iza)|PRIVATE KEY|gh[pousr]_|github_pat_"
@@ -109,10 +108,17 @@ def _strings(node: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
                 flag = ""
 
 
+@functools.cache
+def _shapes() -> re.Pattern[str]:
+    """Every shape in one pattern, compiled when a value first looks like one (`_HINT`):
+    most runs of the hook never need it."""
+    return re.compile("|".join(f"(?P<s{i}>{rx})" for i, (_, rx) in enumerate(_SHAPES)))
+
+
 def _shape(value: str) -> str | None:
     if _HINT.search(value) is None:
         return None
-    match = _SHAPE.search(value)
+    match = _shapes().search(value)
     if match is None or match.lastgroup is None:
         return None
     return _SHAPES[int(match.lastgroup[1:])][0]
