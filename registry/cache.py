@@ -277,11 +277,13 @@ class ResultCache:
         digests = old["digests"]
         referenced = {digests[at:at + DIGEST_SIZE]
                       for at in range(0, len(digests), DIGEST_SIZE)} | self._used
-        for number in sorted({_number(key) for key in self._added}):
+        by_shard: dict[int, dict[bytes, Any]] = {}
+        for key, plain in self._added.items():
+            by_shard.setdefault(_number(key), {})[key] = plain
+        for number, added in sorted(by_shard.items()):
             kept = {key: plain for key, plain in self._numbered(number).items()
                     if key in referenced}
-            kept.update((key, plain) for key, plain in self._added.items()
-                        if _number(key) == number)
+            kept.update(added)
             write_atomic(self._shard_file(number), marshal.dumps(
                 {"fingerprint": self.fingerprint, "results": kept}))
 
