@@ -264,8 +264,10 @@ class ResultCache:
         return self.folder / f"results-{number:02d}"
 
     def save(self) -> None:
-        """Write the index of this run's files and the shards that gained results, each
-        shard keeping only what the index or this run refers to."""
+        """Write the index of this run's files and the shards that gained results. A shard
+        is pruned to what the index or this run refers to when it holds more than twice its
+        share of the index: so it never grows without bound, and the hook, which adds one
+        result, does not pay for pruning at each run."""
         index = self._index()
         if index is not None:
             write_atomic(self.file, marshal.dumps(index))
@@ -273,19 +275,21 @@ class ResultCache:
                 os.unlink(self._legacy)
         if not self._added:
             return
-        old = self._old if index is None else index
-        digests = old["digests"]
-        referenced = {digests[at:at + DIGEST_SIZE]
-                      for at in range(0, len(digests), DIGEST_SIZE)} | self._used
+        digests = (self._old if index is None else index)["digests"]
+        share = 2 * max(len(digests) // DIGEST_SIZE // SHARDS, 16)
+        referenced: set[bytes] | None = None
         by_shard: dict[int, dict[bytes, Any]] = {}
         for key, plain in self._added.items():
             by_shard.setdefault(_number(key), {})[key] = plain
         for number, added in sorted(by_shard.items()):
-            kept = {key: plain for key, plain in self._numbered(number).items()
-                    if key in referenced}
-            kept.update(added)
+            kept = self._numbered(number)
+            if len(kept) + len(added) > share:
+                if referenced is None:
+                    referenced = {digests[at:at + DIGEST_SIZE]
+                                  for at in range(0, len(digests), DIGEST_SIZE)} | self._used
+                kept = {key: plain for key, plain in kept.items() if key in referenced}
             write_atomic(self._shard_file(number), marshal.dumps(
-                {"fingerprint": self.fingerprint, "results": kept}))
+                {"fingerprint": self.fingerprint, "results": {**kept, **added}}))
 
     def _index(self) -> dict[str, Any] | None:
         """The index to write (this run's files), or None when it would not change. A row

@@ -26,15 +26,27 @@ def discover(templates_dir: Path, root: Path) -> list[str]:
 
 def scan(templates_dir: Path, root: Path) -> dict[str, os.stat_result | OSError]:
     """`discover` with each file's stat (or the error taking it), in one walk: the hook
-    stats every template to know which ones it must read again."""
+    stats every template to know which ones it must read again. Where the platform allows,
+    folders are walked by descriptor, so each stat resolves one name, not a whole path."""
     found: dict[str, os.stat_result | OSError] = {}
-    _scan(str(templates_dir), Path(templates_dir).relative_to(root).as_posix(), found)
+    rel = Path(templates_dir).relative_to(root).as_posix()
+    if os.scandir in os.supports_fd:
+        try:
+            fd = os.open(templates_dir, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return found
+        try:
+            _scan(fd, rel, found)
+        finally:
+            os.close(fd)
+    else:  # pragma: no cover - Windows
+        _scan(str(templates_dir), rel, found)
     return dict(sorted(found.items()))
 
 
-def _scan(folder: str, rel: str, found: dict[str, os.stat_result | OSError]) -> None:
-    """Walk FOLDER as `discover`'s os.walk does: dot folders and symlinked folders are not
-    entered, and a folder that cannot be listed is skipped."""
+def _scan(folder: int | str, rel: str, found: dict[str, os.stat_result | OSError]) -> None:
+    """Walk FOLDER (a descriptor, or a path) as `discover`'s os.walk does: dot folders and
+    symlinked folders are not entered, and a folder that cannot be listed is skipped."""
     try:
         with os.scandir(folder) as listing:
             entries = list(listing)
@@ -48,12 +60,27 @@ def _scan(folder: str, rel: str, found: dict[str, os.stat_result | OSError]) -> 
             is_dir = False
         if is_dir:
             if not name.startswith(".") and not entry.is_symlink():
-                _scan(entry.path, f"{rel}/{name}", found)
+                _scan_folder(folder, entry, f"{rel}/{name}", found)
         elif name.endswith(SUFFIXES):
             try:
                 found[f"{rel}/{name}"] = entry.stat()
             except OSError as exc:
                 found[f"{rel}/{name}"] = exc
+
+
+def _scan_folder(parent: int | str, entry: os.DirEntry[str], rel: str,
+                 found: dict[str, os.stat_result | OSError]) -> None:
+    if isinstance(parent, str):  # pragma: no cover - Windows
+        _scan(entry.path, rel, found)
+        return
+    try:
+        fd = os.open(entry.name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=parent)
+    except OSError:
+        return
+    try:
+        _scan(fd, rel, found)
+    finally:
+        os.close(fd)
 
 
 def read_limited(path: str | Path) -> bytes:

@@ -252,10 +252,15 @@ def _across(config: Config, checked: Checked, targets: Sequence[str]) -> list[Fi
     only the files sharing a target's key are looked at), accounts for TARGETS."""
     wanted = {checked.keys.get(rel) for rel in targets}
     wanted.discard(None)
-    sharing = [rel for rel, key in checked.keys.items() if key in wanted] if wanted else []
-    identities = {rel: ident for rel in sharing
-                  if (ident := checked.result(rel).identity) is not None}
-    own = {rel: ident for rel in targets if (ident := checked.result(rel).identity) is not None}
+    candidates = [(rel, key) for rel, key in checked.keys.items() if key in wanted] \
+        if wanted else []
+    seen: dict[str | None, int] = {}
+    for _, key in candidates:
+        seen[key] = seen.get(key, 0) + 1
+    identities = {rel: ident for rel, key in candidates if seen[key] > 1
+                  and (ident := checked.result(rel).identity) is not None}
+    own = {rel: ident for rel in targets if (ident := checked.result(rel).identity) is not None} \
+        if config.accounts else {}
     return uniqueness(identities, set(targets)) + ownership(config, own, targets)
 
 

@@ -172,9 +172,32 @@ def test_one_new_result_rewrites_the_index_and_its_shard_only(tmp_path: Path) ->
     after = {p.name: p.stat().st_mtime_ns for p in second.folder.iterdir()}
     assert sorted(n for n in after if after[n] != before[n]) == ["index", "results-03"]
     third = ResultCache(tmp_path, tmp_path / "c")
-    assert (third.get(edited), third.get(keys[3]), third.get(keys[4])) == (RESULT, None, RESULT)
+    assert (third.get(edited), third.get(keys[4])) == (RESULT, RESULT)
     index = marshal.loads(third.file.read_bytes())
-    assert index["paths"] == [f"t{n}.yaml" for n in range(8)]
+    assert index["paths"] == [f"t{n}.yaml" for n in range(8)]  # t3 kept its place
+
+
+def test_a_shard_over_twice_its_share_keeps_only_what_is_referenced(tmp_path: Path) -> None:
+    """No shard grows without bound: once it holds more than twice its share of the index
+    (at least 32 results), the next result added prunes it to what the index or the run
+    refers to."""
+    first = ResultCache(tmp_path, tmp_path / "c")
+    live = bytes([5]) * 16
+    first.put(live, RESULT)
+    file = remembered(first, tmp_path, "t.yaml", live, "1:at")
+    stale = [bytes([5 + cache_mod.SHARDS * (n % 3 + 1), n]) * 8 for n in range(31)]
+    for key in stale:  # results of contents no file holds any more
+        first.put(key, RESULT)
+    first.save()
+    assert all(ResultCache(tmp_path, tmp_path / "c").get(key) == RESULT for key in stale)
+    second = trusted(ResultCache(tmp_path, tmp_path / "c"))
+    assert second.unchanged([("t.yaml", file.stat())])[0] == {"t.yaml": "1:at"}
+    added = bytes([5, 1]) * 8
+    second.put(added, RESULT)  # 31 + 1 + 1 > 32: pruned
+    second.save()
+    third = ResultCache(tmp_path, tmp_path / "c")
+    assert [third.get(key) for key in (live, added)] == [RESULT, RESULT]
+    assert [key for key in stale if third.get(key) is not None] == []
 
 
 def test_the_format_2_cache_file_is_removed(tmp_path: Path) -> None:

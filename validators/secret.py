@@ -11,7 +11,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from typing import Any
 
 from registry.findings import Finding, shown
@@ -56,21 +56,25 @@ MIN_ENTROPY = 3.0
 
 def check(doc: Document) -> list[Finding]:
     findings = []
-    for path, name, value in strings(doc.data):
+    for path, name, value in strings(doc.data, secret_kind):
         what = secret_kind(name, value)
-        if what:
-            findings.append(doc.finding(
-                RULE, path,
-                f"{label(path)} holds {what}; templates live in git, where every clone keeps it: "
-                "remove it, rotate it, and have the container read it from a secret store",
-                prefer="value"))
+        findings.append(doc.finding(
+            RULE, path,
+            f"{label(path)} holds {what}; templates live in git, where every clone keeps it: "
+            "remove it, rotate it, and have the container read it from a secret store",
+            prefer="value"))
     return findings
 
 
-def strings(node: Any) -> Iterator[tuple[Path, str, str]]:
+def strings(node: Any, keep: Callable[[str, str], object] | None = None
+            ) -> list[tuple[Path, str, str]]:
     """Every string in NODE with its path and the name it stands under, as this rule reads
-    them; public so that redaction (registry.redact) hides exactly what the rule flags."""
-    return _strings(node, ())
+    them (those KEEP(name, value) is true for, when given); public so that redaction
+    (registry.redact) hides exactly what the rule flags. Paths are built only for the
+    strings kept: the rule keeps almost none, and runs on every file of a cold run."""
+    found: list[tuple[Path, str, str]] = []
+    _strings(node, (), keep, found)
+    return found
 
 
 def secret_kind(name: str, value: str) -> str | None:
@@ -85,26 +89,30 @@ def is_reference(value: str) -> bool:
     return _REFERENCE.match(value.strip()) is not None
 
 
-def _strings(node: Any, path: Path) -> Iterator[tuple[Path, str, str]]:
-    """Every string in NODE with its path and the name it stands under (key or flag)."""
+def _strings(node: Any, path: Path, keep: Callable[[str, str], object] | None,
+             found: list[tuple[Path, str, str]]) -> None:
+    """Append every string in NODE that KEEP keeps, with its path and the name it stands
+    under (key or flag)."""
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(value, str):
-                yield (*path, key), str(key), value
-            else:
-                yield from _strings(value, (*path, key))
+                if keep is None or keep(str(key), value):
+                    found.append(((*path, key), str(key), value))
+            elif isinstance(value, (dict, list)):
+                _strings(value, (*path, key), keep, found)
     elif isinstance(node, list):
         flag = ""
         for index, item in enumerate(node):
             if isinstance(item, str):
                 name, _, inline = item.partition("=")
-                if inline and (item.startswith("-") or name.isupper()):
-                    yield (*path, index), name, inline  # --token=abc or TOKEN=abc
-                else:
-                    yield (*path, index), flag, item
+                if not (inline and (item.startswith("-") or name.isupper())):
+                    name, inline = flag, item  # else: --token=abc or TOKEN=abc
+                if keep is None or keep(name, inline):
+                    found.append(((*path, index), name, inline))
                 flag = item if item.startswith("-") else ""
             else:
-                yield from _strings(item, (*path, index))
+                if isinstance(item, (dict, list)):
+                    _strings(item, (*path, index), keep, found)
                 flag = ""
 
 
