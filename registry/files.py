@@ -41,23 +41,21 @@ def scan(templates_dir: Path, root: Path) -> dict[str, os.stat_result | OSError]
             os.close(fd)
     else:  # pragma: no cover - Windows
         _scan(str(templates_dir), rel, found)
-    return dict(sorted(found.items()))
+    return found
 
 
 def _scan(folder: int | str, rel: str, found: dict[str, os.stat_result | OSError]) -> None:
     """Walk FOLDER (a descriptor, or a path) as `discover`'s os.walk does: dot folders and
-    symlinked folders are not entered, and a folder that cannot be listed is skipped."""
+    symlinked folders are not entered, and a folder that cannot be listed is skipped.
+    Entries are visited in the order that makes FOUND's paths sorted (a folder's name
+    sorts as if followed by its "/"), so no sort of all the paths is needed."""
     try:
         with os.scandir(folder) as listing:
-            entries = list(listing)
+            entries = [(entry.name, _is_dir(entry), entry) for entry in listing]
     except OSError:
         return
-    for entry in entries:
-        name = entry.name
-        try:
-            is_dir = entry.is_dir()
-        except OSError:
-            is_dir = False
+    entries.sort(key=lambda item: item[0] + "/" if item[1] else item[0])
+    for name, is_dir, entry in entries:
         if is_dir:
             if not name.startswith(".") and not entry.is_symlink():
                 _scan_folder(folder, entry, f"{rel}/{name}", found)
@@ -66,6 +64,13 @@ def _scan(folder: int | str, rel: str, found: dict[str, os.stat_result | OSError
                 found[f"{rel}/{name}"] = entry.stat()
             except OSError as exc:
                 found[f"{rel}/{name}"] = exc
+
+
+def _is_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
 
 
 def _scan_folder(parent: int | str, entry: os.DirEntry[str], rel: str,
@@ -83,12 +88,20 @@ def _scan_folder(parent: int | str, entry: os.DirEntry[str], rel: str,
         os.close(fd)
 
 
-def read_limited(path: str | Path) -> bytes:
-    """The file's bytes, at most one byte past the size limit (enough to refuse it)."""
+def read_limited(path: str | Path, size: int | None = None) -> bytes:
+    """The file's bytes, at most one byte past the size limit (enough to refuse it). SIZE:
+    the size a stat just gave, if any; a file that still has that size is read in one
+    call (the hook reads thousands of files on a fresh machine)."""
     fd = os.open(path, os.O_RDONLY)
     try:
-        size = os.fstat(fd).st_size
-        chunks = [os.read(fd, min(size, MAX_BYTES) + 1)]
+        if size is not None and size <= MAX_BYTES:
+            first = os.read(fd, size + 1)
+            if len(first) == size:  # the whole file, as the stat said: no more to read
+                return first
+            chunks = [first]
+        else:
+            size = os.fstat(fd).st_size
+            chunks = [os.read(fd, min(size, MAX_BYTES) + 1)]
         while chunks[-1] and sum(map(len, chunks)) <= MAX_BYTES:
             chunks.append(os.read(fd, MAX_BYTES + 1))
         return b"".join(chunks)[: MAX_BYTES + 1]

@@ -415,7 +415,7 @@ def _build(text: str, document: Document, report: _Report) -> dict[str, Any]:
     Positions are libyaml's; load_document moves them in the rare file where it differs.
     """
     loader = yaml.CSafeLoader(text)
-    values, implicit = document.values, document.implicit
+    values, implicit, keys = document.values, document.implicit, document.keys
     get_event = loader.get_event
     scalar_event, mapping_start = yaml.ScalarEvent, yaml.MappingStartEvent
     sequence_start, alias_event = yaml.SequenceStartEvent, yaml.AliasEvent
@@ -452,7 +452,11 @@ def _build(text: str, document: Document, report: _Report) -> dict[str, Any]:
                 mark = event.start_mark
                 position = (mark.line + 1, mark.column + 1)
                 if is_key:
-                    _add_key(document, frame, raw, value_type, position, report)  # type: ignore[arg-type]
+                    if value_type is None and raw not in frame[0]:  # type: ignore[index]
+                        frame[2] = key_path = (*frame[1], raw)  # type: ignore[index]
+                        keys[key_path] = position  # the common key: new, a plain string
+                    else:
+                        _add_key(document, frame, raw, value_type, position, report)  # type: ignore[arg-type]
                     continue
             elif kind is mapping_start or kind is sequence_start:
                 _check_anchor(event)

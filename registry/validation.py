@@ -10,6 +10,7 @@ tree for it.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
@@ -126,16 +127,23 @@ def _examine(entry: tuple[str, os.stat_result | OSError], *, base: str,
     try:
         if isinstance(stat, OSError):
             raise stat
-        raw = files_mod.read_limited(os.path.join(base, rel))
+        raw = files_mod.read_limited(os.path.join(base, rel), stat.st_size)
     except OSError as exc:
         return None, exc.strerror, False
     digest = cache_mod.digest(raw)
     known = cache.get_plain(digest, _plain) if cache is not None else None
     if known is not None:
         return digest, known, True
-    from registry.checks import check_and_load  # here: a run served by the cache needs no rule
+    return digest, _rules()(raw, "", settings)[0].to_plain(), False
 
-    return digest, check_and_load(raw, "", settings)[0].to_plain(), False
+
+@functools.cache
+def _rules() -> Callable[..., tuple[FileResult, Any]]:
+    """registry.checks.check_and_load, imported when first needed: a run served by the
+    cache imports no rule."""
+    from registry.checks import check_and_load
+
+    return check_and_load
 
 
 def _plain(plain: Any) -> Any:

@@ -38,3 +38,16 @@ def test_scan_finds_what_discover_finds_with_stats(tmp_path: Path) -> None:
 
 def test_a_missing_folder_has_no_files(tmp_path: Path) -> None:
     assert files.scan(tmp_path / "templates", tmp_path) == {}
+
+
+def test_read_limited_trusts_a_size_only_when_the_file_still_has_it(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_bytes(b"x" * 100)
+    assert files.read_limited(path, 100) == b"x" * 100
+    assert files.read_limited(path, 40) == b"x" * 100  # grew since the stat
+    assert files.read_limited(path, 400) == b"x" * 100  # shrank since the stat
+    assert files.read_limited(path, 0) == b"x" * 100
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"y" * (files.MAX_BYTES + 5000))
+    for size in (None, 10, files.MAX_BYTES + 5000):
+        assert files.read_limited(big, size) == b"y" * (files.MAX_BYTES + 1)

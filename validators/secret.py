@@ -55,15 +55,54 @@ MIN_ENTROPY = 3.0
 
 
 def check(doc: Document) -> list[Finding]:
-    findings = []
+    return findings(doc) if may_hold_secret(doc.data) else []
+
+
+def may_hold_secret(node: Any) -> bool:
+    """False when no string of NODE can be flagged: no value has a hint of a credential's
+    shape and no name says it holds one. A superset of the rule's own test (the findings
+    of `findings` imply True; tests/validators/test_secret.py holds it to that), and much
+    cheaper on the common template without any: one regex over all the values at once,
+    and no paths built."""
+    values: list[str] = []
+    names: list[str] = []
+    _gather(node, values, names)
+    return _HINT.search("\n".join(values)) is not None or any(map(is_secret_name, names))
+
+
+def _gather(node: Any, values: list[str], names: list[str]) -> None:
+    """Every string value in NODE, and every string that may be taken as a name."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, str):
+                values.append(value)
+                names.append(str(key))
+            elif isinstance(value, (dict, list)):
+                _gather(value, values, names)
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, str):
+                values.append(item)
+                if item.startswith("-"):
+                    names.append(item)  # a flag: the name of the next item
+                    names.append(item.partition("=")[0])
+                elif "=" in item:
+                    names.append(item.partition("=")[0])
+            elif isinstance(item, (dict, list)):
+                _gather(item, values, names)
+
+
+def findings(doc: Document) -> list[Finding]:
+    """The rule's findings, every string tested (see `may_hold_secret` for the shortcut)."""
+    found = []
     for path, name, value in strings(doc.data, secret_kind):
         what = secret_kind(name, value)
-        findings.append(doc.finding(
+        found.append(doc.finding(
             RULE, path,
             f"{label(path)} holds {what}; templates live in git, where every clone keeps it: "
             "remove it, rotate it, and have the container read it from a secret store",
             prefer="value"))
-    return findings
+    return found
 
 
 def strings(node: Any, keep: Callable[[str, str], object] | None = None

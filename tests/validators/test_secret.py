@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import copy as copy_module
+import functools
+from pathlib import Path
+from typing import Any
+
 import pytest
 
+from registry.loader import load_document
 from tests.helpers import BASE, edit, findings_of, messages_of
+from validators import secret
 from validators.secret import entropy, is_reference, is_secret_name, secret_kind, strings
 
 # Test credentials assembled at run time so that no scanner mistakes this file for a leak.
@@ -97,3 +104,60 @@ def test_public_functions_for_redaction() -> None:
     assert is_reference(" ${HF_TOKEN} ")
     assert is_reference("vault://kv/hf")
     assert not is_reference("hunter2")
+
+
+HIGH_ENTROPY = "Zx9Qw3Er7Ty1Ui5Op2As6Df0Gh"
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The paths of every string value and list item in NODE."""
+    found: list[tuple[Any, ...]] = []
+    items = node.items() if isinstance(node, dict) else enumerate(node) \
+        if isinstance(node, list) else []
+    for key, value in items:
+        if isinstance(value, str):
+            found.append((*path, key))
+        else:
+            found += _leaves(value, (*path, key))
+    return found
+
+
+def _variants(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """DATA with a credential put in each place a template can hold one: each string
+    replaced by each shape, each key renamed to a secret name, flags added to each list."""
+    out = []
+    for leaf in _leaves(data):
+        for value in (AWS_KEY, GITHUB, SLACK, OPENAI, PRIVATE, f"x {OPENAI} y", HIGH_ENTROPY):
+            copy = copy_module.deepcopy(data)
+            parent = functools.reduce(lambda node, part: node[part], leaf[:-1], copy)
+            parent[leaf[-1]] = value
+            out.append(copy)
+        parent_path, key = leaf[:-1], leaf[-1]
+        copy = copy_module.deepcopy(data)
+        parent = functools.reduce(lambda node, part: node[part], parent_path, copy)
+        if isinstance(parent, dict):
+            parent["API_TOKEN" if key != "API_TOKEN" else "DB_PASSWORD"] = HIGH_ENTROPY
+        else:
+            parent += ["--token", HIGH_ENTROPY, f"--api-key={HIGH_ENTROPY}",
+                       f"HF_TOKEN={HIGH_ENTROPY}"]
+        out.append(copy)
+    return out
+
+
+def test_the_shortcut_never_skips_a_finding() -> None:
+    """`may_hold_secret` is a superset of the rule's test: over every rule fixture and
+    example template, and each of them with credentials put in every place, the rule with
+    the shortcut finds exactly what it finds testing every string."""
+    root = Path(__file__).resolve().parents[2]
+    sources = sorted([*root.glob("tests/rules/*/*/*.yaml"), *root.glob("templates/**/*.yaml")])
+    docs = [loaded.document for source in sources
+            if (loaded := load_document(source.read_bytes(), source.name)).document is not None]
+    flagged = 0
+    for doc in docs:
+        for data in [doc.data, *_variants(doc.data)]:
+            variant = doc.with_data(data)
+            everything = secret.findings(variant)
+            flagged += bool(everything)
+            assert secret.check(variant) == everything
+            assert secret.may_hold_secret(data) or not everything
+    assert len(docs) > 50 and flagged > 1000
