@@ -486,9 +486,9 @@ def _check_job(job: Job) -> tuple[tuple[Any, ...], dict[str, Any] | None]:
 def check_jobs(jobs: Sequence[Job]) -> Iterator[tuple[tuple[Any, ...], dict[str, Any] | None]]:
     """Each rendering job checked (plain result, body if asked), in forked workers when
     there are many."""
-    from registry.validation import map_forked
+    from registry.validation import load_rules, map_forked
 
-    yield from map_forked(_check_job, jobs)
+    yield from map_forked(_check_job, jobs, load_rules)
 
 
 def render_bodies(config: Config, env: Environment, templates: Mapping[str, bytes],

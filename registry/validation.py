@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -99,7 +99,8 @@ def check_files(root: Path, rel_paths: Sequence[str], *, use_cache: bool = True,
         keys, rows, rest = cache.unchanged(entries)
     results: dict[str, FileResult] = {}
     examine = partial(_examine, base=base, cache=cache, settings=settings)
-    for (rel, stat), (digest, plain, known) in zip(rest, map_forked(examine, rest), strict=True):
+    for (rel, stat), (digest, plain, known) in zip(rest, map_forked(examine, rest, load_rules),
+                                                   strict=True):
         if digest is None or isinstance(stat, OSError):
             unreadable = YAML_UNSAFE.at(rel, 1, 1, f"cannot read the file: {plain}")
             results[rel], keys[rel] = FileResult([unreadable.as_tuple()], None), None
@@ -134,11 +135,11 @@ def _examine(entry: tuple[str, os.stat_result | OSError], *, base: str,
     known = cache.get_plain(digest, _plain) if cache is not None else None
     if known is not None:
         return digest, known, True
-    return digest, _rules()(raw, "", settings)[0].to_plain(), False
+    return digest, load_rules()(raw, "", settings)[0].to_plain(), False
 
 
 @functools.cache
-def _rules() -> Callable[..., tuple[FileResult, Any]]:
+def load_rules() -> Callable[..., tuple[FileResult, Any]]:
     """registry.checks.check_and_load, imported when first needed: a run served by the
     cache imports no rule."""
     from registry.checks import check_and_load
@@ -156,7 +157,8 @@ def check_many(raws: Sequence[bytes], *, with_body: bool = False,
                settings: ContentSettings = DEFAULT_CONTENT
                ) -> list[tuple[FileResult, dict[str, Any] | None]]:
     """Check each file's bytes (and keep its data if WITH_BODY), in forked workers when many."""
-    checked = map_forked(partial(_check_one, with_body=with_body, settings=settings), raws)
+    checked = list(map_forked(partial(_check_one, with_body=with_body, settings=settings),
+                              raws))
     return [(FileResult.from_plain(plain), body) for plain, body in checked]
 
 
@@ -167,27 +169,33 @@ def _check_one(raw: bytes, *, with_body: bool, settings: ContentSettings) -> tup
     return result.to_plain(), (body if with_body else None)
 
 
-def map_forked(function: Callable[[T], R], items: Sequence[T]) -> list[R]:
-    """FUNCTION over ITEMS in order: in forked worker processes when there are many.
+def map_forked(function: Callable[[T], R], items: Sequence[T],
+               before_fork: Callable[[], object] | None = None) -> Iterator[R]:
+    """FUNCTION over ITEMS, in order, as the results come: in forked worker processes when
+    there are many (the caller handles the first results while the workers do the rest).
 
     Workers inherit the items (file bytes) and the function through fork instead of
-    receiving them pickled; only the results travel back.
+    receiving them pickled; only the results travel back. BEFORE_FORK runs first when
+    there are workers: what it imports, the workers need not import each.
     """
     workers = min(os.cpu_count() or 1, 8)
     if len(items) < PARALLEL_THRESHOLD or workers < 2:
-        return [function(item) for item in items]
+        yield from map(function, items)
+        return
     import multiprocessing
 
+    if before_fork is not None:
+        before_fork()
     global _PENDING
     _PENDING = (function, items)
     chunk = max(1, len(items) // (workers * 4))
     ranges = [(start, min(start + chunk, len(items))) for start in range(0, len(items), chunk)]
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_run_range, ranges)
+            for part in pool.imap(_run_range, ranges):
+                yield from part
     finally:
         _PENDING = None
-    return [result for part in parts for result in part]
 
 
 _PENDING: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
