@@ -14,7 +14,9 @@ default) it times:
 - the hook's real case: after a full run filled the cache, one template's `storage` is
   edited (a value no run has seen) and `template-registry validate THAT_FILE` runs, every
   rule on it, uniqueness against every template; check-jsonschema on that one file and
-  `python -c pass` (the floor of any Python hook) are timed right after it, each time;
+  `python -c pass` (the floor of any Python hook), `python -c 'import yaml'` and a Python
+  loop that stats every template (what any correct uniqueness check must do) are timed
+  right after it, each time;
 - the unchanged-file case: `validate ONE_FILE` on a file the cache already knows;
 - peak memory (max RSS of the largest single process) of the whole-registry runs.
 Each time is the median of REPEAT runs (at least 9 for the one-file cases). Prints
@@ -63,6 +65,10 @@ STORAGE_LINE = re.compile(r"^    storage: .+$", re.MULTILINE)
 IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)$")
 
 Command = list[str]
+# What any correct check of the edited file's uniqueness must do at least: find every
+# template and stat it (a file may have changed since the last run), as git status does.
+STAT_EVERY_TEMPLATE = ("import os\nfor folder, _, names in os.walk('templates'):\n"
+                       "    for name in names: os.stat(os.path.join(folder, name))")
 
 
 class Timing(NamedTuple):
@@ -196,13 +202,16 @@ def bench_size(size: int, repeat: int) -> dict[str, float]:
     reg.run([[*reg.ours, one]])  # the first run remembers it
     result["unchanged"] = reg.run([[*reg.ours, one]], one_file).seconds
     edited = reg.rel[len(reg.rel) // 3]
-    hook, cj_one, floor = [], [], []
+    hook, cj_one, floor, floor_yaml, floor_stat = [], [], [], [], []
     for run in range(one_file):  # side by side, each time
         edit_storage(reg.root / edited, run)
         hook.append(reg.run([[*reg.ours, edited]]))
         cj_one.append(reg.run([[*reg.cj, edited]]))
         floor.append(reg.run([[str(BIN / "python"), "-c", "pass"]]))
-    for key, runs in (("hook", hook), ("cj_one", cj_one), ("floor", floor)):
+        floor_yaml.append(reg.run([[str(BIN / "python"), "-c", "import yaml"]]))
+        floor_stat.append(reg.run([[str(BIN / "python"), "-c", STAT_EVERY_TEMPLATE]]))
+    for key, runs in (("hook", hook), ("cj_one", cj_one), ("floor", floor),
+                      ("floor_yaml", floor_yaml), ("floor_stat", floor_stat)):
         timing = combined(runs)
         result[key], result[f"{key}_cpu"], result[f"{key}_rss"] = timing
     reg.close()
@@ -229,6 +238,17 @@ def report(rows: list[dict[str, float]]) -> str:
             f"{r['cj_all'] / r['warm']:.1f}x | {int(r['cold_rss'])} / {int(r['warm_rss'])} / "
             f"{int(r['hook_rss'])} MiB | {_ms(r['hook'])} | {_ms(r['cj_one'])} | "
             f"{r['cj_one'] / r['hook']:.2f}x | {_ms(r['floor'])} | {_ms(r['unchanged'])} |")
+    return "\n".join(lines)
+
+
+def floor_report(rows: list[dict[str, float]]) -> str:
+    """What bounds the hook from below, timed beside it: starting Python, importing PyYAML
+    (the hook parses the edited file), and finding and stat-ing every template."""
+    lines = ["| templates | hook, edited file | `python -c pass` | `python -c 'import yaml'` | "
+             "python, stat every template |", "|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {int(r['size']):,} | {_ms(r['hook'])} | {_ms(r['floor'])} | "
+                     f"{_ms(r['floor_yaml'])} | {_ms(r['floor_stat'])} |")
     return "\n".join(lines)
 
 
@@ -343,6 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(report(rows))
     print()
     print(cpu_report(rows))
+    print()
+    print(floor_report(rows))
     print()
     print(growth(rows))
     return 0
