@@ -54,7 +54,7 @@ class Checked:
         """REL's result: this run's, else the cache's (the file did not change)."""
         found = self._results.get(rel)
         if found is None:
-            assert self._cache is not None, "a file without a result was found in the cache"
+            assert self._cache is not None, "only the cache's files lack a result of this run"
             found = self._cache.get(self._cache.digest_at(self._rows[rel]))
             if found is None:  # dropped from the cache since (by another run): check again
                 assert self._root is not None, "results come from a cache of a root"
@@ -122,8 +122,8 @@ def _examine(entry: tuple[str, os.stat_result | OSError], *, base: str,
              ) -> tuple[bytes | None, Any, bool]:
     """Read one file and find its result: (digest, plain result, whether the cache knew
     it), or (None, the reason, False) when it cannot be read. Runs in a forked worker when
-    many files are to be read (a fresh CI machine reads them all): reading is half the
-    cost of a file."""
+    many files are to be read (a fresh CI machine reads them all), so that reading them
+    is parallel too."""
     rel, stat = entry
     try:
         if isinstance(stat, OSError):
