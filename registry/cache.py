@@ -153,7 +153,7 @@ class ResultCache:
 
     def known(self, rel: str, stat: os.stat_result) -> int | None:
         """The index row of REL if the file provably did not change since it was written
-        (kept for the next run), else None. See `digest_at` and `key_at`."""
+        (kept for the next run), else None. See `digest_at`."""
         row = self._row.get(rel)
         if row is None:
             return None
@@ -171,45 +171,25 @@ class ResultCache:
     def unchanged(self, entries: Sequence[tuple[str, os.stat_result | OSError]]
                   ) -> tuple[dict[str, str | None], dict[str, int],
                              list[tuple[str, os.stat_result | OSError]]]:
-        """Of ENTRIES (path and stat), those that provably did not change and whose identity
-        key is known: (path -> identity key, path -> index row), and the rest to check.
-        `known` for many files at once, its loop kept tight: this is the hook's hot path."""
+        """Of ENTRIES (path and stat), those that provably did not change (`known`) and whose
+        identity key is known: (path -> identity key, path -> index row), and the rest to
+        check. A row whose key is UNKNOWN is checked again, and remembered anew."""
         keys: dict[str, str | None] = {}
         rows: dict[str, int] = {}
         rest: list[tuple[str, os.stat_result | OSError]] = []
-        old = self._old
-        where, inos, sizes = self._row, old["inos"], old["sizes"]
-        mtimes, ctimes, known_keys = old["mtimes"], old["ctimes"], old["keys"]
-        trusted = self._trusted_before
-        kept = self._kept
+        known, known_keys = self.known, self._old["keys"]
         for rel, stat in entries:
-            row = where.get(rel)
-            if row is None or isinstance(stat, OSError) or known_keys[row] == UNKNOWN:
-                rest.append((rel, stat))
-                continue
-            mtime, ctime = stat.st_mtime_ns, stat.st_ctime_ns
-            if (stat.st_ino != inos[row] or stat.st_size != sizes[row]
-                    or mtime != mtimes[row] or ctime != ctimes[row]):
-                rest.append((rel, stat))
-            elif mtime >= trusted or ctime >= trusted:
-                self._racy = True
+            row = None if isinstance(stat, OSError) else known(rel, stat)
+            if row is None or known_keys[row] == UNKNOWN:
                 rest.append((rel, stat))
             else:
-                kept.append(row)
-                keys[rel] = known_keys[row]
-                rows[rel] = row
+                keys[rel], rows[rel] = known_keys[row], row
         return keys, rows, rest
 
     def digest_at(self, row: int) -> bytes:
         start = row * DIGEST_SIZE
         digest_: bytes = self._old["digests"][start:start + DIGEST_SIZE]
         return digest_
-
-    def key_at(self, row: int) -> str | None:
-        """The identity key (validators.unique_name.identity_key) of the row's content,
-        None without an identity, UNKNOWN if the run that wrote it did not check it."""
-        key: str | None = self._old["keys"][row]
-        return key
 
     def known_digest(self, rel: str, stat: os.stat_result) -> bytes | None:
         """The remembered digest of REL if the file provably did not change since."""

@@ -161,12 +161,18 @@ def load_config(root: str | Path | None = None) -> Config:
     return _parse(folder, table, pyproject)
 
 
-def _parse(root: Path, table: dict[str, Any], source: Path) -> Config:
-    where = f"{source} [tool.template-registry]"
-    unknown = sorted(set(table) - set(KEYS))
+def _only(table: dict[str, Any], allowed: Sequence[str], where: str) -> None:
+    """A table with a key it does not allow is a configuration error (a typo would be
+    ignored silently otherwise)."""
+    unknown = sorted(set(table) - set(allowed))
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; "
-                          f"allowed: {', '.join(KEYS)}")
+                          f"allowed: {', '.join(allowed)}")
+
+
+def _parse(root: Path, table: dict[str, Any], source: Path) -> Config:
+    where = f"{source} [tool.template-registry]"
+    _only(table, KEYS, where)
     templates = table.get("templates", "templates")
     if not isinstance(templates, str) or not templates.strip():
         raise ConfigError(f"{where}: templates must be a folder name (a string)")
@@ -226,10 +232,7 @@ def _environments(table: Any, where: str) -> dict[str, Environment]:
                               "digits, '.', '_', '-')")
         if not isinstance(env, dict):
             raise ConfigError(f"{here} must be a table")
-        unknown = sorted(set(env) - set(ENVIRONMENT_KEYS))
-        if unknown:
-            raise ConfigError(f"{here}: unknown key(s) {', '.join(unknown)}; allowed: "
-                              f"{', '.join(ENVIRONMENT_KEYS)}")
+        _only(env, ENVIRONMENT_KEYS, here)
         base_url, key_env = env.get("base_url"), env.get("api_key_env")
         if base_url is not None and not isinstance(base_url, str):
             raise ConfigError(f"{here}: base_url must be a string")
@@ -276,10 +279,7 @@ def _launch(table: Any, where: str) -> LaunchSettings:
 
     if not isinstance(table, dict):
         raise ConfigError(f"{where} must be a table")
-    unknown = sorted(set(table) - set(LAUNCH_KEYS))
-    if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; allowed: "
-                          f"{', '.join(LAUNCH_KEYS)}")
+    _only(table, LAUNCH_KEYS, where)
     scale = table.get("scale_from_zero", DEFAULT_SETTINGS.scale_from_zero)
     if not isinstance(scale, bool):
         raise ConfigError(f"{where}: scale_from_zero must be true or false")

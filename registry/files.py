@@ -14,14 +14,9 @@ def is_template(name: str) -> bool:
 
 
 def discover(templates_dir: Path, root: Path) -> list[str]:
-    """Every template file under TEMPLATES_DIR, as sorted POSIX paths relative to ROOT."""
-    found: list[str] = []
-    for folder, dirs, files in os.walk(templates_dir):
-        dirs[:] = [d for d in dirs if not d.startswith(".")]
-        rel = Path(folder).relative_to(root).as_posix()
-        found.extend(f"{rel}/{name}" for name in files if is_template(name))
-    found.sort()
-    return found
+    """Every template file under TEMPLATES_DIR, as sorted POSIX paths relative to ROOT
+    (dot folders and symlinked folders are not entered; see `scan`)."""
+    return list(scan(templates_dir, root))
 
 
 def scan(templates_dir: Path, root: Path) -> dict[str, os.stat_result | OSError]:
@@ -45,8 +40,8 @@ def scan(templates_dir: Path, root: Path) -> dict[str, os.stat_result | OSError]
 
 
 def _scan(folder: int | str, rel: str, found: dict[str, os.stat_result | OSError]) -> None:
-    """Walk FOLDER (a descriptor, or a path) as `discover`'s os.walk does: dot folders and
-    symlinked folders are not entered, and a folder that cannot be listed is skipped.
+    """Walk FOLDER (a descriptor, or a path) as os.walk does: dot folders and symlinked
+    folders are not entered, and a folder that cannot be listed is skipped.
     Entries are visited in the order that makes FOUND's paths sorted (a folder's name
     sorts as if followed by its "/"), so no sort of all the paths is needed."""
     try:

@@ -1,4 +1,4 @@
-"""The template model: the API's create body, field for field (see shared/spec/api.md).
+"""The template model: the API's create body, field for field (see docs/api.md).
 
 One model serves the validators, the exported JSON Schema, the local server and the
 client, so that what `validate` accepts is exactly what the API accepts. It is strict:

@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from pydantic import BaseModel  # noqa: E402
 
+from registry import enums  # noqa: E402
 from registry.model import ModelTemplateRequest  # noqa: E402
 
 HEADER = '''\
@@ -39,7 +40,8 @@ from __future__ import annotations
 
 from typing import Any
 
-# A type: ("str",), ("int",) (not a boolean), ("bool",), ("literal", VALUES) (strings),
+IMPORTS# A type: ("str",), ("int",) (not a boolean), ("bool",), ("literal", VALUES) (strings;
+# a value set of registry.enums is named, not copied),
 # ("list", TYPE), ("dict", TYPE) (string keys) or ("model", NAME). Nothing is coerced.
 Type = tuple[Any, ...]
 # A field: (name, type, required, nullable), in the model's order. Every model is strict
@@ -48,6 +50,14 @@ Field = tuple[str, Type, bool, bool]
 
 '''
 SCALARS = {str: "str", int: "int", bool: "bool"}
+# The value sets of registry/enums.py by their values: a Literal with one of them is
+# written as its name, so the table does not copy the enums.
+ENUMS = {value: name for name, value in vars(enums).items()
+         if name.isupper() and isinstance(value, tuple)}
+
+
+class Ref(str):
+    """The name of a value set of registry.enums, written as is (not as a string)."""
 
 
 class Unsupported(Exception):
@@ -62,7 +72,7 @@ def type_of(annotation: Any, models: dict[str, type[BaseModel]]) -> tuple[Any, .
     if origin is Literal:
         if not all(isinstance(value, str) for value in args):
             raise Unsupported(f"a Literal of other than strings: {annotation}")
-        return ("literal", args)
+        return ("literal", Ref(ENUMS[args]) if args in ENUMS else args)
     if origin is list:
         return ("list", type_of(args[0], models))
     if origin is dict:
@@ -131,11 +141,17 @@ def render() -> str:
         lines.append(f"    {code(name)}: (")
         lines += [field_line(field) for field in found]
         lines.append("    ),")
-    return HEADER + "\n".join([*lines, "}", ""])
+    named = sorted({kind[1] for found in table.values() for _, kind, _, _ in found
+                    if kind[0] == "literal" and isinstance(kind[1], Ref)})
+    listed = "".join(f"    {name},\n" for name in named)
+    imports = f"from registry.enums import (\n{listed})\n\n" if named else ""
+    return HEADER.replace("IMPORTS", imports) + "\n".join([*lines, "}", ""])
 
 
 def code(value: Any) -> str:
     """VALUE (strings, booleans, tuples of them) as Python source, strings double-quoted."""
+    if isinstance(value, Ref):
+        return str(value)
     if isinstance(value, str):
         return json.dumps(value)
     if isinstance(value, tuple):

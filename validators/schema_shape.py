@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-# A type: ("str",), ("int",) (not a boolean), ("bool",), ("literal", VALUES) (strings),
+from registry.enums import (
+    ENDPOINT_PROTOCOLS,
+    ENDPOINT_TYPES,
+    GPU_TYPES,
+    MODEL_TYPES,
+    PARAMETER_TYPES,
+    TRAINING_DATASET_SCHEMA_TYPES,
+)
+
+# A type: ("str",), ("int",) (not a boolean), ("bool",), ("literal", VALUES) (strings;
+# a value set of registry.enums is named, not copied),
 # ("list", TYPE), ("dict", TYPE) (string keys) or ("model", NAME). Nothing is coerced.
 Type = tuple[Any, ...]
 # A field: (name, type, required, nullable), in the model's order. Every model is strict
@@ -21,21 +31,12 @@ MODELS: dict[str, tuple[Field, ...]] = {
     "ModelTemplateRequest": (
         ("name", ("str",), True, False),
         ("account_id", ("str",), True, False),
-        ("endpoint_type", ("literal", ("SYNC", "ASYNC", "STREAMING", "BATCH")), True, False),
-        ("model_type",
-         ("literal", (
-             "COMPLETION",
-             "CHAT_COMPLETION",
-             "AGENT",
-             "EMBEDDING",
-             "RERANKING",
-             "GENERIC",
-             "BUNDLE",
-         )), True, False),
+        ("endpoint_type", ("literal", ENDPOINT_TYPES), True, False),
+        ("model_type", ("literal", MODEL_TYPES), True, False),
         ("vendor_configuration", ("model", "LaunchVendorConfiguration"), True, False),
         ("model_creation_parameters_schema", ("model", "ParameterSchema"), False, True),
         ("model_request_parameters_schema", ("model", "ParameterSchema"), False, True),
-        ("endpoint_protocol", ("literal", ("SGP", "COHERE", "VLLM")), False, True),
+        ("endpoint_protocol", ("literal", ENDPOINT_PROTOCOLS), False, True),
     ),
     "LaunchVendorConfiguration": (
         ("vendor", ("literal", ("LAUNCH",)), False, True),
@@ -64,20 +65,11 @@ MODELS: dict[str, tuple[Field, ...]] = {
         ("memory", ("str",), False, True),
         ("storage", ("str",), False, True),
         ("gpus", ("int",), False, True),
-        ("gpu_type",
-         ("literal", (
-             "nvidia-tesla-t4",
-             "nvidia-ampere-a10",
-             "nvidia-ampere-a100",
-             "nvidia-ampere-a100e",
-             "nvidia-hopper-h100",
-             "nvidia-hopper-h100-1g20gb",
-             "nvidia-hopper-h100-3g40gb",
-         )), False, True),
+        ("gpu_type", ("literal", GPU_TYPES), False, True),
         ("min_workers", ("int",), False, True),
         ("max_workers", ("int",), False, True),
         ("per_worker", ("int",), False, True),
-        ("endpoint_type", ("literal", ("SYNC", "ASYNC", "STREAMING", "BATCH")), False, True),
+        ("endpoint_type", ("literal", ENDPOINT_TYPES), False, True),
         ("high_priority", ("bool",), False, True),
     ),
     "FineTuningJobBundleConfiguration": (
@@ -87,13 +79,12 @@ MODELS: dict[str, tuple[Field, ...]] = {
         ("command", ("list", ("str",)), False, True),
         ("env", ("dict", ("str",)), False, True),
         ("mount_location", ("str",), False, True),
-        ("training_dataset_schema_type",
-         ("literal", ("GENERATION", "RERANKING_QUESTIONS")), False, True),
+        ("training_dataset_schema_type", ("literal", TRAINING_DATASET_SCHEMA_TYPES), False, True),
         ("resources", ("model", "FineTuningResources"), False, True),
     ),
     "ParameterSchemaField": (
         ("name", ("str",), True, False),
-        ("type", ("literal", ("str", "int", "float", "bool")), True, False),
+        ("type", ("literal", PARAMETER_TYPES), True, False),
         ("description", ("str",), True, False),
         ("required", ("bool",), True, False),
     ),
@@ -102,15 +93,6 @@ MODELS: dict[str, tuple[Field, ...]] = {
         ("memory", ("str",), False, True),
         ("storage", ("str",), False, True),
         ("gpus", ("int",), False, True),
-        ("gpu_type",
-         ("literal", (
-             "nvidia-tesla-t4",
-             "nvidia-ampere-a10",
-             "nvidia-ampere-a100",
-             "nvidia-ampere-a100e",
-             "nvidia-hopper-h100",
-             "nvidia-hopper-h100-1g20gb",
-             "nvidia-hopper-h100-3g40gb",
-         )), False, True),
+        ("gpu_type", ("literal", GPU_TYPES), False, True),
     ),
 }

@@ -132,13 +132,14 @@ def import_command(accounts: Sequence[str] = (), *, name_glob: str | None = None
 
 def _working_tree(config: Config) -> dict[tuple[str, str], tuple[str, str, str]]:
     """normal key -> (account, name, path) of the working tree's templates (first path)."""
-    from registry.files import discover
+    from registry.files import scan
     from registry.validation import check_files
     from validators.unique_name import normal_key
 
     found: dict[tuple[str, str], tuple[str, str, str]] = {}
-    results = check_files(config.root, discover(config.templates_dir, config.root),
-                          settings=config.content).all()
+    stats = scan(config.templates_dir, config.root)
+    results = check_files(config.root, list(stats), settings=config.content,
+                          stats=stats).all()
     for rel, result in sorted(results.items()):
         ident = result.identity
         if ident is not None:

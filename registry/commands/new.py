@@ -85,15 +85,15 @@ def account_folder(config: Config, account_id: str) -> Path:
 
 
 def _existing(config: Config, account_id: str, name: str) -> str | None:
-    from registry.files import discover
+    from registry.files import scan
     from registry.validation import check_files
     from validators.unique_name import identity_key
 
     if not config.templates_dir.is_dir():
         return None
     wanted = identity_key(account_id, name)
-    checked = check_files(config.root, discover(config.templates_dir, config.root),
-                          settings=config.content)
+    stats = scan(config.templates_dir, config.root)
+    checked = check_files(config.root, list(stats), settings=config.content, stats=stats)
     return next((rel for rel, key in checked.keys.items() if key == wanted), None)
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,37 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from registry.model import ModelTemplateRequest
-from registry.server.app import create_app
 from registry.server.deps import LOCAL_USER_ID
-from registry.server.settings import Settings
 from registry.server.store import Store
 from tests.live_server import template_body
+from tests.server.conftest import KEY, MakeClient
 
-KEY = "app-test-key"
 PATH = "/v4/model-templates"
 SERVER_FIELDS = {"id", "created_at", "created_by_user_id", "created_by_identity_type"}
-
-MakeClient = Callable[..., TestClient]
-
-
-@pytest.fixture
-def make_client() -> MakeClient:
-    """A TestClient on a fresh app; keyword arguments go to Settings (key: KEY)."""
-
-    def make(store: Store | None = None, **settings: Any) -> TestClient:
-        settings.setdefault("api_key", KEY)
-        client = TestClient(create_app(Settings(**settings), store))
-        if settings["api_key"]:
-            client.headers["x-api-key"] = settings["api_key"]
-        return client
-
-    return make
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> TestClient:
-    return make_client()
-
 
 def full_body(name: str = "full", account_id: str = "acct-1") -> dict[str, Any]:
     schema = {"parameters": [

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from registry.server.app import create_app
 from registry.server.deps import LOCAL_USER_ID
-from registry.server.settings import Settings
 from registry.server.store import Store
 from tests.live_server import model_body, template_body
+from tests.server.conftest import KEY, MakeClient
 
-KEY = "models-test-key"
 MODELS = "/v4/models"
 TEMPLATES = "/v4/model-templates"
 OPTIONAL_FIELDS = ("base_model_id", "base_model_metadata", "description", "display_name",
@@ -26,28 +23,6 @@ OPTIONAL_FIELDS = ("base_model_id", "base_model_metadata", "description", "displ
 SERVER_FIELDS = {"id": None, "created_at": None, "created_by_user_id": LOCAL_USER_ID,
                  "created_by_identity_type": "user", "deployment_count": 0,
                  "request_schema": {}, "response_schema": {}, "supports_multi_turn": False}
-
-MakeClient = Callable[..., TestClient]
-
-
-@pytest.fixture
-def make_client() -> MakeClient:
-    """A TestClient on a fresh app; keyword arguments go to Settings (key: KEY)."""
-
-    def make(store: Store | None = None, **settings: Any) -> TestClient:
-        settings.setdefault("api_key", KEY)
-        client = TestClient(create_app(Settings(**settings), store))
-        if settings["api_key"]:
-            client.headers["x-api-key"] = settings["api_key"]
-        return client
-
-    return make
-
-
-@pytest.fixture
-def client(make_client: MakeClient) -> TestClient:
-    return make_client()
-
 
 def ok(response: Any) -> dict[str, Any]:
     assert response.status_code == 200, response.text
